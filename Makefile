@@ -1,0 +1,103 @@
+# livejobfs - build, test, demo, bench, install.
+#   make              build ./livejobfs
+#   make test         install missing packages, build, run unit and mounted tests
+#   make demo         install missing packages, build, run mnt-example/ on a mount
+#   make test SANITIZE=address,undefined   the same suite under ASan+UBSan
+#   make install PREFIX=/usr/local DESTDIR=
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SANITIZE ?=
+VERSION  := 0.1.0
+
+comma := ,
+ifeq ($(SANITIZE),)
+BUILD    := build
+else
+BUILD    := build/san-$(subst $(comma),-,$(SANITIZE))
+endif
+
+PKGS     := fuse3 jansson
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DLJ_VERSION=\"$(VERSION)\" \
+            -Iengine -MMD -MP -fno-strict-aliasing
+LDLIBS   += -lpthread
+ifneq ($(SANITIZE),)
+CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZE)
+endif
+
+# pkg-config flags are looked up only when the packages are there, so that
+# `make test` on a fresh machine can first install them (scripts/deps.sh).
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ENGINE_SRC := $(wildcard engine/*.c) $(wildcard engine/ops/*.c)
+FS_SRC     := $(wildcard fs/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_LIB   := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+FS_OBJ     := $(FS_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_LIBOBJ:= $(UNIT_LIB:%.c=$(BUILD)/%.o)
+
+.PHONY: all deps test unit mounted demo bench install clean
+all: livejobfs
+
+deps:
+	@sh scripts/deps.sh
+
+ifeq ($(SANITIZE),)
+livejobfs: $(BUILD)/livejobfs
+	cp $< $@
+else
+livejobfs: $(BUILD)/livejobfs
+endif
+
+$(BUILD)/livejobfs: $(FS_OBJ) $(BUILD)/libengine.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(BUILD)/libengine.a: $(ENGINE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_LIBOBJ) $(BUILD)/libengine.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(UNIT_LIBOBJ) $(BUILD)/libengine.a \
+		$(LDFLAGS) $(PKG_LIBS) -lcmocka $(LDLIBS)
+
+# The daemon under test: the sanitized build when SANITIZE is set.
+export LIVEJOBFS_BIN = $(abspath $(BUILD)/livejobfs)
+
+test: deps
+	$(MAKE) --no-print-directory unit mounted
+
+unit: $(BUILD)/livejobfs $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+mounted: $(BUILD)/livejobfs
+	@sh tests/mnt/run.sh
+
+demo: deps
+	$(MAKE) --no-print-directory livejobfs
+	@sh scripts/demo.sh
+
+bench: deps
+	$(MAKE) --no-print-directory livejobfs
+	@sh bench/run.sh
+
+install: livejobfs
+	install -D -m 0755 livejobfs $(DESTDIR)$(PREFIX)/bin/livejobfs
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/livejobfs/README.md
+
+clean:
+	rm -rf build livejobfs
+
+-include $(ENGINE_OBJ:.o=.d) $(FS_OBJ:.o=.d)

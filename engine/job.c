@@ -1,0 +1,1216 @@
+/* job.c - the life of a LiveJob (see job.h): creation, spec acceptance and
+ * graph building, inputs, the end of a job, cancel/restart, and loading a
+ * job back from the store at mount time. Snapshots (status, graph.dot) are
+ * in job_view.c. */
+#include "job.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "env.h"
+#include "log.h"
+#include "node.h"
+#include "schema.h"
+#include "store.h"
+
+static void job_check_done(struct job *j);
+
+const char *job_state_name(enum job_state s)
+{
+	static const char *const names[] = {
+		"new", "running", "succeeded", "failed", "cancelled", "interrupted",
+	};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+void job_log(struct job *j, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(j->log, (enum log_level)level, "job", fmt, ap);
+	va_end(ap);
+}
+
+/* ---- allocation ---------------------------------------------------------- */
+
+static struct job *job_alloc(struct env *e, const char *name, uid_t uid)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->name = strdup(name);
+	if (!j->name) {
+		free(j);
+		return NULL;
+	}
+	j->env = e;
+	j->uid = uid;
+	atomic_store(&j->refs, 1);
+	pthread_mutex_init(&j->lock, NULL);
+	j->end_waiters.next = j->end_waiters.prev = &j->end_waiters;
+	return j;
+}
+
+/* Opens the job's log and store directory. */
+static int job_attach_store(struct job *j, bool create)
+{
+	struct store *st = j->env->store;
+	char *path;
+	int rc;
+
+	if (create && (rc = st->ops->job_create(st, j->name)) < 0)
+		return rc;
+	j->dir = store_path(st, j->name, NULL);
+	path = store_path(st, j->name, "log");
+	if (!j->dir || !path) {
+		free(path);
+		return -ENOMEM;
+	}
+	rc = log_open(path, &j->log);
+	free(path);
+	if (rc == 0) {
+		j->log->mirror = j->env->log;
+		j->log->mirror_who = strdup(j->name);
+	}
+	return rc;
+}
+
+static void free_graph(struct job *j)
+{
+	for (int i = 0; i < j->nnodes; i++)
+		node_release(&j->nodes[i]);
+	free(j->nodes);
+	j->nodes = NULL;
+	j->nnodes = 0;
+	/* Input streams belong to j->inputs; the others only to the graph. */
+	for (int i = 0; i < j->nstreams; i++) {
+		bool is_input = false;
+		for (int k = 0; k < j->ninputs; k++)
+			is_input |= j->inputs[k].s == j->streams[i];
+		if (!is_input)
+			stream_free(j->streams[i]);
+	}
+	free(j->streams);
+	free(j->output_stream);
+	free(j->node_stream);
+	j->streams = NULL;
+	j->output_stream = j->node_stream = NULL;
+	j->nstreams = 0;
+}
+
+static void job_free(struct job *j)
+{
+	free_graph(j);
+	for (int i = 0; i < j->ninputs; i++) {
+		stream_free(j->inputs[i].s);
+		free(j->inputs[i].tag);
+		buf_free(&j->inputs[i].partial);
+		pthread_mutex_destroy(&j->inputs[i].wlock);
+	}
+	free(j->inputs);
+	spec_free(j->spec);
+	log_close(j->log);
+	pthread_mutex_destroy(&j->lock);
+	free(j->error);
+	free(j->spec_text);
+	free(j->opts_text);
+	free(j->final_status);
+	free(j->dir);
+	free(j->name);
+	free(j);
+}
+
+void job_get(struct job *j)
+{
+	atomic_fetch_add(&j->refs, 1);
+}
+
+void job_put(struct job *j)
+{
+	if (j && atomic_fetch_sub(&j->refs, 1) == 1)
+		job_free(j);
+}
+
+/* ---- persistence ---------------------------------------------------------- */
+
+static void job_save_status(struct job *j)
+{
+	size_t len;
+	char *text = job_status_json(j, &len);
+	struct store *st = j->env->store;
+
+	if (text && !j->removed)
+		st->ops->put(st, j->name, "status.json", text, len);
+	free(text);
+}
+
+static void job_save_text(struct job *j, const char *file, const char *text, size_t len)
+{
+	struct store *st = j->env->store;
+
+	if (text)
+		st->ops->put(st, j->name, file, text, len);
+}
+
+int job_create(struct env *e, const char *name, uid_t uid, struct job **out)
+{
+	struct job *j;
+	int rc;
+
+	if (!name_ok(name))
+		return -EINVAL;
+	j = job_alloc(e, name, uid);
+	if (!j)
+		return -ENOMEM;
+	j->created_ms = now_ms();
+	rc = env_job_add(e, j);
+	if (rc < 0) {
+		job_put(j);
+		return rc;
+	}
+	rc = job_attach_store(j, true);
+	if (rc < 0) {
+		env_job_del(e, j);
+		job_put(j);
+		return rc;
+	}
+	job_log(j, LOG_INFO, "created");
+	log_msg(e->log, LOG_INFO, j->name, "created by uid %u", (unsigned)uid);
+	job_save_status(j);
+	*out = j;
+	return 0;
+}
+
+/* ---- inputs --------------------------------------------------------------- */
+
+static struct job_input *find_input(struct job *j, const char *tag)
+{
+	for (int i = 0; i < j->ninputs; i++)
+		if (strcmp(j->inputs[i].tag, tag) == 0)
+			return &j->inputs[i];
+	return NULL;
+}
+
+static char *stream_file(const char *kind, const char *name, int port)
+{
+	char *p = NULL;
+	int n = port < 0 ? asprintf(&p, "streams/%s-%s", kind, name)
+			 : asprintf(&p, "streams/%s-%s.%d", kind, name, port);
+
+	return n < 0 ? NULL : p;
+}
+
+static int open_store_stream(struct job *j, const char *display, const char *kind,
+			     const char *name, int port, bool create, struct stream **out)
+{
+	char *file = stream_file(kind, name, port);
+	char *path = file ? store_path(j->env->store, j->name, file) : NULL;
+	int rc = path ? stream_open(display, path, create, out) : -ENOMEM;
+
+	free(file);
+	free(path);
+	return rc;
+}
+
+/* Adds an input entry (job lock held). */
+static struct job_input *add_input(struct job *j, const char *tag, bool create)
+{
+	struct job_input *v, *in;
+
+	v = realloc(j->inputs, sizeof(*v) * (size_t)(j->ninputs + 1));
+	if (!v)
+		return NULL;
+	j->inputs = v;
+	in = &v[j->ninputs];
+	memset(in, 0, sizeof(*in));
+	in->tag = strdup(tag);
+	if (!in->tag || open_store_stream(j, tag, "in", tag, -1, create, &in->s) < 0) {
+		free(in->tag);
+		return NULL;
+	}
+	pthread_mutex_init(&in->wlock, NULL);
+	j->ninputs++;
+	return in;
+}
+
+int job_input_open(struct job *j, const char *tag, bool create, struct job_input **out)
+{
+	struct job_input *in;
+	int rc = 0;
+
+	if (!name_ok(tag))
+		return -EINVAL;
+	pthread_mutex_lock(&j->lock);
+	in = find_input(j, tag);
+	if (in && !in->declared && j->state != JOB_NEW)
+		in = NULL;
+	if (!in) {
+		if (j->state != JOB_NEW) {
+			rc = job_state_final(j->state) ? -EPIPE : -EINVAL;
+			if (rc == -EINVAL)
+				job_log(j, LOG_ERROR, "input/%s: the spec declares no input \"%s\"",
+					tag, tag);
+		} else if (!create) {
+			rc = -ENOENT;
+		} else {
+			in = add_input(j, tag, true);
+			if (!in)
+				rc = -ENOMEM;
+			else
+				j->input_dir = true;
+		}
+	}
+	if (rc == 0 && (stream_ended(in->s) || job_state_final(j->state)))
+		rc = -EPIPE;
+	if (rc == 0) {
+		in->s->writers++;
+		*out = in;
+	}
+	pthread_mutex_unlock(&j->lock);
+	return rc;
+}
+
+/* Checks complete NDJSON lines in data[0..len); returns the number of bytes
+ * that are good whole lines, and on a bad line writes why. *lines counts
+ * good lines. */
+static size_t check_json_lines(struct job_input *in, const char *data, size_t len,
+			       uint64_t *lines, char *why, size_t cap)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(data + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - data) : len;
+		json_error_t jerr;
+		json_t *v = json_loadb(data + pos, end - pos, JSON_DECODE_ANY, &jerr);
+		char reason[256];
+
+		if (!v) {
+			snprintf(why, cap, "line %llu: not JSON: %s",
+				 (unsigned long long)(*lines + 1), jerr.text);
+			return pos;
+		}
+		if (in->schema && !schema_validate(in->schema, v, reason, sizeof(reason))) {
+			json_decref(v);
+			snprintf(why, cap, "line %llu: %s", (unsigned long long)(*lines + 1), reason);
+			return pos;
+		}
+		json_decref(v);
+		(*lines)++;
+		pos = nl ? end + 1 : len;
+	}
+	return pos;
+}
+
+/* json input: appends the complete good lines of partial+data, keeps an
+ * unfinished last line. Called with in->wlock held. */
+static int write_json(struct job *j, struct job_input *in, const char *data, size_t len, bool last)
+{
+	struct buf *p = &in->partial;
+	const char *all;
+	size_t total, whole, good;
+	char why[512] = "";
+	int rc;
+
+	if ((rc = buf_append(p, data, len)) < 0)
+		return rc;
+	all = p->p;
+	total = p->len;
+	whole = total;
+	if (!last) {
+		while (whole > 0 && all[whole - 1] != '\n')
+			whole--;
+	}
+	good = check_json_lines(in, all, whole, &in->lines, why, sizeof(why));
+	rc = good ? stream_append(in->s, all, good) : 0;
+	if (rc == 0 && good < whole) {
+		job_log(j, LOG_ERROR, "input/%s: %s", in->tag, why);
+		rc = -EINVAL;
+		total = whole = good; /* the bad line and the rest of this write are dropped */
+		p->len = good;
+	}
+	memmove(p->p, all + whole, total - whole);
+	p->len = total - whole;
+	if (p->len == 0 && p->cap > 65536)
+		buf_free(p);
+	return rc;
+}
+
+int job_input_write(struct job *j, struct job_input *in, const char *data, size_t len)
+{
+	int rc;
+
+	pthread_mutex_lock(&in->wlock);
+	if (stream_ended(in->s))
+		rc = -EPIPE;
+	else if (in->format == FORMAT_JSON)
+		rc = write_json(j, in, data, len, false);
+	else
+		rc = stream_append(in->s, data, len);
+	pthread_mutex_unlock(&in->wlock);
+	return rc;
+}
+
+int job_input_sync(struct job *j, struct job_input *in)
+{
+	(void)j;
+	return stream_sync(in->s);
+}
+
+int job_input_close(struct job *j, struct job_input *in)
+{
+	int rc = 0;
+	bool end;
+
+	pthread_mutex_lock(&in->wlock);
+	if (in->format == FORMAT_JSON && in->partial.len && !stream_ended(in->s))
+		rc = write_json(j, in, "", 0, true);
+	pthread_mutex_unlock(&in->wlock);
+	pthread_mutex_lock(&j->lock);
+	end = --in->s->writers == 0;
+	pthread_mutex_unlock(&j->lock);
+	if (end && !stream_ended(in->s)) {
+		stream_end(in->s);
+		if (j->state == JOB_NEW)
+			job_save_status(j); /* remember the end across mounts */
+		job_check_done(j);
+	}
+	return rc;
+}
+
+/* ---- building the graph ------------------------------------------------------ */
+
+static int build_graph(struct job *j, struct spec *sp, bool with_nodes)
+{
+	int total = sp->ninputs, rc = 0, k;
+
+	for (int i = 0; i < sp->nnodes; i++)
+		total += sp->nodes[i].nout;
+	j->streams = calloc((size_t)total + 1, sizeof(*j->streams));
+	j->output_stream = calloc((size_t)sp->noutputs + 1, sizeof(int));
+	j->node_stream = calloc((size_t)sp->nnodes + 1, sizeof(int));
+	if (!j->streams || !j->output_stream || !j->node_stream)
+		return -ENOMEM;
+	for (int i = 0; i < sp->ninputs; i++) {
+		struct job_input *in = find_input(j, sp->inputs[i].tag);
+
+		if (!in && !(in = add_input(j, sp->inputs[i].tag, true)))
+			return -ENOMEM;
+		in->declared = true;
+		in->format = sp->inputs[i].format;
+		in->schema = sp->inputs[i].schema;
+		j->streams[j->nstreams++] = in->s;
+	}
+	for (int i = 0; i < sp->nnodes; i++) {
+		j->node_stream[i] = j->nstreams;
+		for (int p = 0; p < sp->nodes[i].nout; p++) {
+			char name[600];
+			struct stream *s;
+
+			spec_stream_name(sp, (struct stream_ref){.node = i, .index = p}, name, sizeof(name));
+			rc = open_store_stream(j, name, "node", sp->nodes[i].name, p, with_nodes, &s);
+			if (rc < 0)
+				return rc;
+			j->streams[j->nstreams++] = s;
+		}
+	}
+	for (int i = 0; i < sp->noutputs; i++) {
+		struct stream_ref r = sp->outputs[i].from;
+		j->output_stream[i] = r.node < 0 ? r.index : j->node_stream[r.node] + r.index;
+	}
+	if (!with_nodes)
+		return 0;
+	j->nodes = calloc((size_t)sp->nnodes + 1, sizeof(*j->nodes));
+	if (!j->nodes)
+		return -ENOMEM;
+	for (k = 0; k < sp->nnodes; k++) {
+		struct spec_node *sn = &sp->nodes[k];
+		struct stream *ins[sn->nin + 1], *outs[sn->nout + 1];
+
+		for (int i = 0; i < sn->nin; i++) {
+			struct stream_ref r = sn->in[i];
+			ins[i] = j->streams[r.node < 0 ? r.index : j->node_stream[r.node] + r.index];
+		}
+		for (int p = 0; p < sn->nout; p++)
+			outs[p] = j->streams[j->node_stream[k] + p];
+		rc = node_init(&j->nodes[k], j, k, sn, ins, outs);
+		if (rc < 0)
+			break;
+	}
+	j->nnodes = k;
+	j->nodes_left = k;
+	return rc;
+}
+
+/* Under allow_other, exec runs as the daemon's user: only the daemon's own
+ * uid may use it unless the mount says exec=any. Invoked registered specs
+ * count too. */
+static bool uses_exec(struct env *e, json_t *root, int depth)
+{
+	json_t *nodes = json_object_get(root, "nodes"), *node;
+	const char *key;
+
+	if (depth > 8)
+		return true;
+	json_object_foreach(nodes, key, node) {
+		const char *op = json_string_value(json_object_get(node, "op"));
+		if (!op)
+			continue;
+		if (strcmp(op, "exec") == 0)
+			return true;
+		if (strcmp(op, "invoke") == 0) {
+			const char *name = json_string_value(json_object_get(node, "spec"));
+			size_t len;
+			char *text = name ? env_spec_get(e, name, &len) : NULL;
+			json_t *sub = text ? json_loadb(text, len, 0, NULL) : NULL;
+			bool yes = sub && uses_exec(e, sub, depth + 1);
+
+			json_decref(sub);
+			free(text);
+			if (yes)
+				return true;
+		}
+	}
+	return false;
+}
+
+static void set_error(struct job *j, const char *why)
+{
+	free(j->error);
+	j->error = why ? strdup(why) : NULL;
+}
+
+static void start_nodes(struct job *j)
+{
+	for (int i = 0; i < j->nnodes; i++)
+		pool_schedule(&j->nodes[i].task);
+	job_check_done(j);
+}
+
+static void log_accepted(struct job *j)
+{
+	char *opts = json_dumps(j->spec->options, JSON_COMPACT | JSON_SORT_KEYS);
+
+	job_log(j, LOG_INFO, "spec accepted: %d nodes", j->spec->nnodes);
+	job_log(j, LOG_INFO, "options %s", opts ? opts : "{}");
+	free(opts);
+}
+
+int job_submit_spec(struct job *j, const char *text, size_t len, uid_t writer)
+{
+	struct env *e = j->env;
+	struct spec *sp = NULL;
+	struct errs errs;
+	char *opts = NULL, *copy;
+	size_t opts_len = 0;
+	int rc;
+
+	copy = malloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	pthread_mutex_lock(&j->lock);
+	if (j->state != JOB_NEW) {
+		pthread_mutex_unlock(&j->lock);
+		free(copy);
+		job_log(j, LOG_ERROR, "spec.json: the job has started; its spec can't be rewritten");
+		return -EBUSY;
+	}
+	if (j->opts_text) {
+		opts = strndup(j->opts_text, j->opts_len);
+		opts_len = j->opts_len;
+	}
+	free(j->spec_text);
+	j->spec_text = copy;
+	j->spec_len = len;
+	j->spec_file = true;
+	pthread_mutex_unlock(&j->lock);
+
+	errs_init(&errs);
+	rc = spec_parse(text, len, opts, opts_len, &e->spec_ctx, &sp, &errs);
+	free(opts);
+	if (rc == 0 && e->cfg.allow_other && !e->cfg.exec_any && writer != e->cfg.owner &&
+	    uses_exec(e, sp->root, 0)) {
+		errs_add(&errs, "spec.json: nodes: the exec operator is not allowed for uid %u on "
+			 "this mount (the daemon runs as uid %u; mount with -o exec=any to allow it)",
+			 (unsigned)writer, (unsigned)e->cfg.owner);
+		rc = -EPERM;
+	}
+	if (rc < 0) {
+		char *all = errs_join(&errs);
+
+		for (int i = 0; i < errs.n; i++)
+			job_log(j, LOG_ERROR, "%s", errs.msg[i]);
+		pthread_mutex_lock(&j->lock);
+		set_error(j, all ? all : "spec.json: invalid");
+		pthread_mutex_unlock(&j->lock);
+		free(all);
+		errs_free(&errs);
+		spec_free(sp);
+		job_save_status(j);
+		return rc == -EPERM ? -EPERM : -EINVAL;
+	}
+	errs_free(&errs);
+
+	pthread_mutex_lock(&j->lock);
+	/* Inputs written before the spec must be ones it declares. */
+	for (int i = 0; i < j->ninputs; i++) {
+		bool found = false;
+		for (int k = 0; k < sp->ninputs; k++)
+			found |= strcmp(sp->inputs[k].tag, j->inputs[i].tag) == 0;
+		if (!found) {
+			char why[400];
+			snprintf(why, sizeof(why), "spec.json: inputs: input/%s was written but the "
+				 "spec declares no input \"%s\"", j->inputs[i].tag, j->inputs[i].tag);
+			set_error(j, why);
+			pthread_mutex_unlock(&j->lock);
+			job_log(j, LOG_ERROR, "%s", why);
+			spec_free(sp);
+			job_save_status(j);
+			return -EINVAL;
+		}
+	}
+	if (j->state != JOB_NEW) {
+		pthread_mutex_unlock(&j->lock);
+		spec_free(sp);
+		return -EBUSY;
+	}
+	j->spec = sp;
+	rc = build_graph(j, sp, true);
+	if (rc < 0) {
+		free_graph(j);
+		j->spec = NULL;
+		pthread_mutex_unlock(&j->lock);
+		spec_free(sp);
+		job_log(j, LOG_ERROR, "spec.json: cannot set up the graph: %s", strerror(-rc));
+		return rc;
+	}
+	set_error(j, NULL);
+	j->state = JOB_RUNNING;
+	j->started_ms = now_ms();
+	j->input_dir = true;
+	pthread_mutex_unlock(&j->lock);
+
+	job_save_text(j, "spec.json", text, len);
+	if (sp->use) {
+		char *resolved = json_dumps(sp->root, JSON_COMPACT);
+		job_save_text(j, "resolved.json", resolved, resolved ? strlen(resolved) : 0);
+		free(resolved);
+	}
+	if (j->opts_text)
+		job_save_text(j, "options.json", j->opts_text, j->opts_len);
+	log_accepted(j);
+	log_msg(e->log, LOG_INFO, j->name, "running");
+	job_save_status(j);
+	start_nodes(j);
+	return 0;
+}
+
+int job_submit_options(struct job *j, const char *text, size_t len)
+{
+	json_error_t jerr;
+	json_t *v;
+	char *copy;
+
+	pthread_mutex_lock(&j->lock);
+	if (j->state != JOB_NEW) {
+		pthread_mutex_unlock(&j->lock);
+		job_log(j, LOG_ERROR, "options.json: the job has started; options can't change");
+		return -EBUSY;
+	}
+	pthread_mutex_unlock(&j->lock);
+	v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!v || !json_is_object(v)) {
+		if (v)
+			job_log(j, LOG_ERROR, "options.json: must be a JSON object");
+		else
+			job_log(j, LOG_ERROR, "options.json: line %d, column %d: %s", jerr.line,
+				jerr.column, jerr.text);
+		json_decref(v);
+		return -EINVAL;
+	}
+	json_decref(v);
+	copy = malloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	pthread_mutex_lock(&j->lock);
+	free(j->opts_text);
+	j->opts_text = copy;
+	j->opts_len = len;
+	j->opts_file = true;
+	pthread_mutex_unlock(&j->lock);
+	job_save_text(j, "options.json", text, len);
+	return 0;
+}
+
+char *job_spec_text(struct job *j, size_t *len)
+{
+	char *t = NULL;
+
+	pthread_mutex_lock(&j->lock);
+	if (j->spec_text) {
+		t = malloc(j->spec_len + 1);
+		if (t) {
+			memcpy(t, j->spec_text, j->spec_len + 1);
+			*len = j->spec_len;
+		}
+	}
+	pthread_mutex_unlock(&j->lock);
+	return t;
+}
+
+char *job_options_text(struct job *j, size_t *len)
+{
+	char *t = NULL;
+
+	pthread_mutex_lock(&j->lock);
+	if (j->spec && j->spec->options) {
+		t = json_dumps(j->spec->options, JSON_INDENT(2) | JSON_SORT_KEYS);
+		if (t) {
+			size_t n = strlen(t);
+			char *nl = realloc(t, n + 2);
+			if (nl) {
+				t = nl;
+				t[n] = '\n';
+				t[n + 1] = '\0';
+				n++;
+			}
+			*len = n;
+		}
+	} else if (j->opts_text) {
+		t = malloc(j->opts_len + 1);
+		if (t) {
+			memcpy(t, j->opts_text, j->opts_len + 1);
+			*len = j->opts_len;
+		}
+	}
+	pthread_mutex_unlock(&j->lock);
+	return t;
+}
+
+/* ---- the end of a job -------------------------------------------------------- */
+
+static void fail_streams(struct job *j, int err)
+{
+	for (int i = 0; i < j->nstreams; i++)
+		stream_fail(j->streams[i], err);
+	for (int i = 0; i < j->ninputs; i++)
+		stream_fail(j->inputs[i].s, err);
+}
+
+static void stop_nodes(struct job *j)
+{
+	for (int i = 0; i < j->nnodes; i++)
+		node_stop(&j->nodes[i]);
+}
+
+static void wake_end_waiters(struct job *j)
+{
+	struct stream_waiter due, *w, *next;
+
+	due.next = due.prev = &due;
+	pthread_mutex_lock(&j->lock);
+	for (w = j->end_waiters.next; w != &j->end_waiters; w = next) {
+		next = w->next;
+		w->parked = false;
+		w->next = &due;
+		w->prev = due.prev;
+		due.prev->next = w;
+		due.prev = w;
+	}
+	j->end_waiters.next = j->end_waiters.prev = &j->end_waiters;
+	pthread_mutex_unlock(&j->lock);
+	for (w = due.next; w != &due; w = next) {
+		next = w->next;
+		w->wake(w);
+	}
+}
+
+/* Runs once every node has stopped after the job reached a final state. */
+static void job_finalize(struct job *j)
+{
+	size_t len;
+	char *status;
+
+	for (int i = 0; i < j->nstreams; i++)
+		stream_sync(j->streams[i]);
+	status = job_status_json(j, &len);
+	pthread_mutex_lock(&j->lock);
+	free(j->final_status);
+	j->final_status = status;
+	j->final_status_len = status ? len : 0;
+	pthread_mutex_unlock(&j->lock);
+	if (j->removed)
+		j->env->store->ops->job_remove(j->env->store, j->name);
+	else if (status)
+		j->env->store->ops->put(j->env->store, j->name, "status.json", status, len);
+	wake_end_waiters(j);
+}
+
+static bool outputs_ended(struct job *j)
+{
+	for (int i = 0; j->spec && i < j->spec->noutputs; i++)
+		if (!stream_ended(j->streams[j->output_stream[i]]))
+			return false;
+	return true;
+}
+
+static void job_check_done(struct job *j)
+{
+	bool succeeded = false, finalize = false;
+
+	pthread_mutex_lock(&j->lock);
+	if (j->state == JOB_RUNNING && j->nodes_left == 0 && outputs_ended(j)) {
+		j->state = JOB_SUCCEEDED;
+		j->ended_ms = now_ms();
+		succeeded = true;
+	}
+	if (job_state_final(j->state) && j->nodes_left == 0 && !j->stopped) {
+		j->stopped = true;
+		finalize = true;
+	}
+	pthread_mutex_unlock(&j->lock);
+	if (succeeded) {
+		/* Inputs nobody will read again: writing them now is EPIPE. */
+		for (int i = 0; i < j->ninputs; i++)
+			stream_end(j->inputs[i].s);
+		job_log(j, LOG_INFO, "succeeded in %.3f s", (double)(j->ended_ms - j->started_ms) / 1000);
+		log_msg(j->env->log, LOG_INFO, j->name, "succeeded");
+	}
+	if (finalize)
+		job_finalize(j);
+}
+
+/* Moves a running (or new) job to a final state and stops everything. */
+static void job_end(struct job *j, enum job_state to, const char *why)
+{
+	bool was_new;
+
+	pthread_mutex_lock(&j->lock);
+	if (job_state_final(j->state)) {
+		pthread_mutex_unlock(&j->lock);
+		return;
+	}
+	was_new = j->state == JOB_NEW;
+	j->state = to;
+	j->ended_ms = now_ms();
+	if (to != JOB_CANCELLED || why)
+		set_error(j, why);
+	pthread_mutex_unlock(&j->lock);
+	if (to == JOB_FAILED) {
+		job_log(j, LOG_ERROR, "failed: %s", why);
+		log_msg(j->env->log, LOG_INFO, j->name, "failed: %s", why);
+	} else if (to == JOB_CANCELLED) {
+		job_log(j, LOG_INFO, "cancelled%s%s", why ? ": " : "", why ? why : "");
+	} else {
+		job_log(j, LOG_WARN, "interrupted: %s", why);
+	}
+	(void)was_new;
+	fail_streams(j, EIO);
+	stop_nodes(j);
+	job_check_done(j);
+}
+
+void job_node_finished(struct job *j, struct node *n, int rc, const char *why)
+{
+	char reason[1024];
+	bool fail;
+
+	pthread_mutex_lock(&j->lock);
+	j->nodes_left--;
+	fail = rc < 0 && j->state == JOB_RUNNING;
+	pthread_mutex_unlock(&j->lock);
+	if (fail) {
+		snprintf(reason, sizeof(reason), "%s: %s", n->name, why ? why : "failed");
+		job_end(j, JOB_FAILED, reason);
+		return;
+	}
+	job_check_done(j);
+}
+
+void job_cancel(struct job *j, const char *why)
+{
+	job_end(j, JOB_CANCELLED, why);
+}
+
+void job_shutdown(struct job *j)
+{
+	if (j->state == JOB_RUNNING)
+		job_end(j, JOB_INTERRUPTED, "the daemon stopped while the job was running");
+}
+
+void job_remove(struct job *j)
+{
+	bool now;
+
+	pthread_mutex_lock(&j->lock);
+	j->removed = true;
+	pthread_mutex_unlock(&j->lock);
+	env_job_del(j->env, j);
+	log_msg(j->env->log, LOG_INFO, j->name, "removed");
+	job_cancel(j, "the job was removed");
+	pthread_mutex_lock(&j->lock);
+	now = j->stopped && j->state != JOB_RUNNING;
+	pthread_mutex_unlock(&j->lock);
+	/* Finalize already ran before removal was asked: delete now. */
+	if (now)
+		j->env->store->ops->job_remove(j->env->store, j->name);
+}
+
+bool job_wait(struct job *j, struct stream_waiter *w)
+{
+	bool parked = false;
+
+	pthread_mutex_lock(&j->lock);
+	if (!j->stopped) {
+		w->next = &j->end_waiters;
+		w->prev = j->end_waiters.prev;
+		j->end_waiters.prev->next = w;
+		j->end_waiters.prev = w;
+		w->parked = parked = true;
+	}
+	pthread_mutex_unlock(&j->lock);
+	return parked;
+}
+
+bool job_unwait(struct job *j, struct stream_waiter *w)
+{
+	bool was = false;
+
+	pthread_mutex_lock(&j->lock);
+	if (w->parked) {
+		w->prev->next = w->next;
+		w->next->prev = w->prev;
+		w->parked = false;
+		was = true;
+	}
+	pthread_mutex_unlock(&j->lock);
+	return was;
+}
+
+/* ---- ctl ------------------------------------------------------------------------ */
+
+static int job_restart(struct job *j)
+{
+	struct spec *sp = NULL;
+	struct errs errs;
+	int rc;
+
+	pthread_mutex_lock(&j->lock);
+	if (!(j->state == JOB_FAILED || j->state == JOB_CANCELLED ||
+	      j->state == JOB_INTERRUPTED) || !j->stopped || j->removed) {
+		pthread_mutex_unlock(&j->lock);
+		job_log(j, LOG_ERROR, "ctl: restart: only a failed, cancelled or interrupted job "
+			"can restart (this one is %s)", job_state_name(j->state));
+		return -EINVAL;
+	}
+	pthread_mutex_unlock(&j->lock);
+	errs_init(&errs);
+	rc = spec_parse(j->spec_text, j->spec_len, j->opts_text, j->opts_len,
+			&j->env->spec_ctx, &sp, &errs);
+	if (rc < 0) {
+		for (int i = 0; i < errs.n; i++)
+			job_log(j, LOG_ERROR, "ctl: restart: %s", errs.msg[i]);
+		errs_free(&errs);
+		return -EINVAL;
+	}
+	errs_free(&errs);
+	pthread_mutex_lock(&j->lock);
+	free_graph(j);
+	spec_free(j->spec);
+	j->spec = sp;
+	/* From the stored inputs: each is complete as it is now. */
+	for (int i = 0; i < j->ninputs; i++) {
+		struct stream *s = j->inputs[i].s;
+		atomic_store(&s->error, 0);
+		atomic_store(&s->ended, true);
+		j->inputs[i].partial.len = 0;
+	}
+	rc = build_graph(j, sp, true);
+	for (int i = j->ninputs; rc == 0 && i < j->nstreams; i++) {
+		bool is_input = false;
+		for (int k = 0; k < j->ninputs; k++)
+			is_input |= j->inputs[k].s == j->streams[i];
+		if (!is_input)
+			rc = stream_reset(j->streams[i]);
+	}
+	if (rc < 0) {
+		pthread_mutex_unlock(&j->lock);
+		job_log(j, LOG_ERROR, "ctl: restart: %s", strerror(-rc));
+		return rc;
+	}
+	j->state = JOB_RUNNING;
+	j->stopped = false;
+	set_error(j, NULL);
+	j->started_ms = now_ms();
+	j->ended_ms = 0;
+	free(j->final_status);
+	j->final_status = NULL;
+	pthread_mutex_unlock(&j->lock);
+	job_log(j, LOG_INFO, "restarted from its stored inputs");
+	log_accepted(j);
+	job_save_status(j);
+	start_nodes(j);
+	return 0;
+}
+
+int job_ctl(struct job *j, const char *line, size_t len)
+{
+	char cmd[300];
+
+	while (len && (line[len - 1] == '\n' || line[len - 1] == ' ' || line[len - 1] == '\r'))
+		len--;
+	while (len && *line == ' ') {
+		line++;
+		len--;
+	}
+	if (len == 0)
+		return 0;
+	if (len >= sizeof(cmd) || memchr(line, '\0', len)) {
+		job_log(j, LOG_ERROR, "ctl: command too long or not text");
+		return -EINVAL;
+	}
+	memcpy(cmd, line, len);
+	cmd[len] = '\0';
+	if (strcmp(cmd, "cancel") == 0) {
+		if (job_state_final(j->state)) {
+			job_log(j, LOG_ERROR, "ctl: cancel: the job has already ended (%s)",
+				job_state_name(j->state));
+			return -EINVAL;
+		}
+		job_cancel(j, NULL);
+		return 0;
+	}
+	if (strcmp(cmd, "restart") == 0)
+		return job_restart(j);
+	if (strncmp(cmd, "end ", 4) == 0) {
+		const char *tag = cmd + 4;
+		struct job_input *in;
+
+		while (*tag == ' ')
+			tag++;
+		pthread_mutex_lock(&j->lock);
+		in = name_ok(tag) ? find_input(j, tag) : NULL;
+		pthread_mutex_unlock(&j->lock);
+		if (!in) {
+			job_log(j, LOG_ERROR, "ctl: end: no input \"%s\"", tag);
+			return -EINVAL;
+		}
+		pthread_mutex_lock(&in->wlock);
+		if (in->format == FORMAT_JSON && in->partial.len && !stream_ended(in->s))
+			write_json(j, in, "", 0, true);
+		pthread_mutex_unlock(&in->wlock);
+		stream_end(in->s);
+		job_log(j, LOG_INFO, "input/%s ended by ctl", tag);
+		job_check_done(j);
+		return 0;
+	}
+	job_log(j, LOG_ERROR, "ctl: unknown command \"%s\" (commands: cancel, end TAG, restart)", cmd);
+	return -EINVAL;
+}
+
+/* ---- lookups for the tree --------------------------------------------------- */
+
+bool job_started(struct job *j)
+{
+	return j->spec != NULL;
+}
+
+struct stream *job_output(struct job *j, const char *tag)
+{
+	for (int i = 0; j->spec && i < j->spec->noutputs; i++)
+		if (strcmp(j->spec->outputs[i].tag, tag) == 0)
+			return j->streams[j->output_stream[i]];
+	return NULL;
+}
+
+struct stream *job_stream(struct job *j, const char *name)
+{
+	for (int i = 0; j->spec && i < j->nstreams; i++)
+		if (strcmp(j->streams[i]->name, name) == 0)
+			return j->streams[i];
+	return NULL;
+}
+
+const char *job_output_name(struct job *j, int i)
+{
+	return j->spec && i < j->spec->noutputs ? j->spec->outputs[i].tag : NULL;
+}
+
+const char *job_stream_name(struct job *j, int i)
+{
+	return j->spec && i < j->nstreams ? j->streams[i]->name : NULL;
+}
+
+const char *job_input_name(struct job *j, int i)
+{
+	const char *name = NULL;
+
+	pthread_mutex_lock(&j->lock);
+	for (int k = 0; k < j->ninputs; k++) {
+		if (j->state != JOB_NEW && !j->inputs[k].declared)
+			continue;
+		if (i-- == 0) {
+			name = j->inputs[k].tag;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&j->lock);
+	return name;
+}
+
+/* ---- loading from the store ----------------------------------------------------- */
+
+static char *get_text(struct job *j, const char *file, size_t *len)
+{
+	char *data = NULL;
+
+	*len = 0;
+	if (j->env->store->ops->get(j->env->store, j->name, file, &data, len) < 0)
+		return NULL;
+	return data;
+}
+
+static int64_t json_time(json_t *v)
+{
+	const char *s = json_string_value(v);
+	struct tm tm = {0};
+	int ms = 0;
+
+	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+static enum job_state state_from_name(const char *s)
+{
+	for (int i = JOB_NEW; i <= JOB_INTERRUPTED; i++)
+		if (s && strcmp(s, job_state_name(i)) == 0)
+			return i;
+	return JOB_INTERRUPTED;
+}
+
+/* Restores inputs of a job that never started, with their end marks. */
+static void load_pending_inputs(struct job *j, json_t *status)
+{
+	json_t *inputs = json_object_get(status, "inputs"), *v;
+	const char *tag;
+
+	json_object_foreach(inputs, tag, v) {
+		struct job_input *in;
+
+		if (!name_ok(tag) || !(in = add_input(j, tag, false)))
+			continue;
+		if (json_is_true(json_object_get(v, "ended")))
+			atomic_store(&in->s->ended, true);
+	}
+	j->input_dir = j->ninputs > 0;
+}
+
+int job_load(struct env *e, const char *name, struct job **out)
+{
+	struct job *j;
+	json_t *st;
+	json_error_t jerr;
+	size_t len;
+	char *text;
+	bool was_running;
+	int rc;
+
+	if (!name_ok(name))
+		return -EINVAL;
+	j = job_alloc(e, name, 0);
+	if (!j)
+		return -ENOMEM;
+	rc = job_attach_store(j, false);
+	text = rc == 0 ? get_text(j, "status.json", &len) : NULL;
+	st = text ? json_loadb(text, len, 0, &jerr) : NULL;
+	if (!st) {
+		log_msg(e->log, LOG_ERROR, name, "store: status.json is missing or torn; the job "
+			"is not loaded");
+		free(text);
+		job_put(j);
+		return -EIO;
+	}
+	j->uid = (uid_t)json_integer_value(json_object_get(st, "uid"));
+	j->state = state_from_name(json_string_value(json_object_get(st, "state")));
+	was_running = j->state == JOB_RUNNING;
+	if (json_string_value(json_object_get(st, "error")))
+		j->error = strdup(json_string_value(json_object_get(st, "error")));
+	j->created_ms = json_time(json_object_get(st, "created"));
+	j->started_ms = json_time(json_object_get(st, "started"));
+	j->ended_ms = json_time(json_object_get(st, "ended"));
+	j->spec_text = get_text(j, "spec.json", &j->spec_len);
+	j->opts_text = get_text(j, "options.json", &j->opts_len);
+	j->spec_file = j->spec_text != NULL;
+	j->opts_file = j->opts_text != NULL;
+	if (j->state == JOB_NEW) {
+		load_pending_inputs(j, st);
+		j->stopped = false;
+	} else {
+		size_t rlen = 0;
+		char *resolved = get_text(j, "resolved.json", &rlen);
+		struct errs errs;
+		struct spec *sp = NULL;
+
+		errs_init(&errs);
+		if (resolved)
+			rc = spec_parse(resolved, rlen, j->opts_text, j->opts_len, &e->spec_ctx, &sp, &errs);
+		else if (j->spec_text)
+			rc = spec_parse(j->spec_text, j->spec_len, j->opts_text, j->opts_len,
+					&e->spec_ctx, &sp, &errs);
+		else
+			rc = -EINVAL;
+		free(resolved);
+		errs_free(&errs);
+		if (rc == 0) {
+			j->spec = sp;
+			rc = build_graph(j, sp, false);
+		}
+		if (rc < 0) {
+			log_msg(e->log, LOG_ERROR, name, "store: the stored spec can't be loaded (%s)",
+				strerror(-rc));
+		}
+		if (j->state == JOB_RUNNING) {
+			j->state = JOB_INTERRUPTED;
+			j->ended_ms = now_ms();
+			set_error(j, "the daemon stopped while the job was running");
+			job_log(j, LOG_WARN, "interrupted: the daemon stopped while the job was running");
+		}
+		for (int i = 0; i < j->nstreams; i++) {
+			atomic_store(&j->streams[i]->ended, true);
+			if (j->state != JOB_SUCCEEDED)
+				atomic_store(&j->streams[i]->error, EIO);
+		}
+		for (int i = 0; i < j->ninputs; i++)
+			j->inputs[i].declared = true;
+		j->input_dir = j->ninputs > 0;
+		j->stopped = true;
+	}
+	json_decref(st);
+	if (was_running) {
+		/* Its stored status says running: say what became of it. */
+		free(text);
+		text = job_status_json(j, &len);
+		if (text)
+			e->store->ops->put(e->store, j->name, "status.json", text, len);
+	}
+	if (j->stopped) {
+		j->final_status = text;
+		j->final_status_len = len;
+	} else {
+		free(text);
+	}
+	*out = j;
+	return 0;
+}

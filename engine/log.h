@@ -1,0 +1,37 @@
+/* log.h - the logger: a job's `log` file or the daemon's `.log`. Lines are
+ * "2026-11-29T04:35:01.123Z INFO  who: message\n", appended to a store file
+ * and read back with snapshot semantics (size is exact at every moment).
+ * Locks: `lock` (owner: the log) serialises appends, held across the
+ * append write so lines never interleave; readers never take it. */
+#ifndef LJ_LOG_H
+#define LJ_LOG_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum log_level { LOG_INFO, LOG_WARN, LOG_ERROR };
+
+struct log {
+	pthread_mutex_t lock;
+	int fd;
+	_Atomic uint64_t size;
+	struct log *mirror; /* also receives ERROR lines prefixed with `mirror_who` */
+	char *mirror_who;
+};
+
+/* Open (create) the log file at path. 0 or -errno. */
+int log_open(const char *path, struct log **out);
+void log_close(struct log *l);
+
+void log_msg(struct log *l, enum log_level lv, const char *who, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void log_vmsg(struct log *l, enum log_level lv, const char *who, const char *fmt, va_list ap);
+
+static inline uint64_t log_size(struct log *l) { return atomic_load(&l->size); }
+ssize_t log_pread(struct log *l, void *buf, size_t len, uint64_t off);
+int log_sync(struct log *l);
+
+#endif

@@ -1,0 +1,509 @@
+/* lineop.c - see lineop.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "lineop.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the per-record loop ---- */
+
+int lineop_records(struct node *n, uint64_t *recno, lineop_fn fn)
+{
+	size_t bytes = 0;
+
+	if (n->stopping)
+		return NODE_DONE;
+	for (unsigned i = 0; i < NODE_BUDGET_RECORDS && bytes < NODE_BUDGET_BYTES; i++) {
+		const char *rec;
+		size_t len;
+		int which, r, rc;
+
+		r = node_next_line(n, &rec, &len, &which);
+		if (r == 0)
+			return NODE_IDLE;
+		if (r < 0)
+			return NODE_DONE;
+		rc = fn(n, rec, len, ++*recno);
+		if (rc != 0)
+			return rc;
+		bytes += len + 1;
+	}
+	return NODE_AGAIN;
+}
+
+int lineop_emit_line(struct node *n, int port, const void *rec, size_t len)
+{
+	int rc = node_emit_line(n, port, rec, len);
+
+	if (rc < 0)
+		return node_fail(n, "cannot write output: %s", strerror(-rc));
+	return 0;
+}
+
+int lineop_emit(struct node *n, int port, const void *data, size_t len)
+{
+	int rc = node_emit(n, port, data, len);
+
+	if (rc < 0)
+		return node_fail(n, "cannot write output: %s", strerror(-rc));
+	return 0;
+}
+
+/* ---- raw chunks ---- */
+
+int lineop_raw(struct node *n, struct lineop_raw *r, void (*map)(char *p, size_t len),
+	       bool terminate)
+{
+	size_t total = 0;
+	int rc;
+
+	if (n->stopping)
+		return NODE_DONE;
+	while (total < NODE_BUDGET_BYTES) {
+		ssize_t got = node_read(n, 0, r->buf, sizeof(r->buf));
+
+		if (got == 0)
+			return NODE_IDLE;
+		if (got < 0) {
+			if (terminate && r->open) {
+				r->open = false;
+				if ((rc = lineop_emit(n, 0, "\n", 1)) < 0)
+					return rc;
+			}
+			return NODE_DONE;
+		}
+		if (map)
+			map(r->buf, (size_t)got);
+		if ((rc = lineop_emit(n, 0, r->buf, (size_t)got)) < 0)
+			return rc;
+		r->open = r->buf[got - 1] != '\n';
+		total += (size_t)got;
+	}
+	return NODE_AGAIN;
+}
+
+/* ---- blocks of complete lines ---- */
+
+static int lineblk_grow(struct node *n, struct lineblk *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : LINEOP_CHUNK;
+	char *p;
+
+	while (cap < need)
+		cap *= 2;
+	if (cap > (size_t)NODE_LINE_MAX + 1)
+		cap = (size_t)NODE_LINE_MAX + 1;
+	if (cap < need)
+		return node_fail(n, "record longer than %u bytes", NODE_LINE_MAX);
+	p = realloc(b->buf, cap);
+	if (!p)
+		return node_fail(n, "out of memory");
+	b->buf = p;
+	b->cap = cap;
+	return 0;
+}
+
+int lineblk_next(struct node *n, int in, struct lineblk *b, const char **p, size_t *len)
+{
+	bool ended = false;
+	size_t scanned;
+	char *nl;
+	int rc;
+
+	if (b->blk) {
+		memmove(b->buf, b->buf + b->blk, b->len - b->blk);
+		b->len -= b->blk;
+		b->blk = 0;
+	}
+	if (b->done)
+		return LINEBLK_END;
+	if (!b->buf && (rc = lineblk_grow(n, b, LINEOP_CHUNK)) < 0)
+		return rc;
+	/* What is left from the last block holds no '\n'. */
+	scanned = b->len;
+	for (;;) {
+		ssize_t got;
+
+		if (b->len == b->cap) {
+			if (memrchr(b->buf + scanned, '\n', b->len - scanned))
+				break; /* full: hand out what is complete */
+			scanned = b->len;
+			if ((rc = lineblk_grow(n, b, b->cap + 1)) < 0)
+				return rc;
+		}
+		got = node_read(n, in, b->buf + b->len, b->cap - b->len);
+		if (got > 0) {
+			b->len += (size_t)got;
+			continue;
+		}
+		ended = got < 0;
+		break;
+	}
+	if (ended) {
+		b->done = true;
+		if (b->len == 0)
+			return LINEBLK_END;
+		if (b->buf[b->len - 1] != '\n') {
+			if (b->len == b->cap && (rc = lineblk_grow(n, b, b->len + 1)) < 0)
+				return rc;
+			b->buf[b->len++] = '\n';
+		}
+		b->blk = b->len;
+	} else {
+		nl = b->len > scanned ? memrchr(b->buf + scanned, '\n', b->len - scanned) : NULL;
+		if (!nl)
+			return LINEBLK_NONE;
+		b->blk = (size_t)(nl - b->buf) + 1;
+	}
+	*p = b->buf;
+	*len = b->blk;
+	return LINEBLK_BLOCK;
+}
+
+void lineblk_free(struct lineblk *b)
+{
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- matcher ---- */
+
+static bool is_literal(const char *s)
+{
+	for (; *s; s++)
+		if (strchr(".[]()*+?{}|^$\\\n", *s))
+			return false;
+	return true;
+}
+
+int matcher_init(struct matcher *m, const char *pattern, bool icase, bool lines,
+		 char *err, size_t errcap)
+{
+	int flags = REG_EXTENDED | (icase ? REG_ICASE : 0) | (lines ? REG_NEWLINE : 0);
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (!pattern) {
+		snprintf(err, errcap, "no pattern");
+		return REG_BADPAT;
+	}
+	if (!pattern[0]) {
+		m->all = true;
+		return 0;
+	}
+	if (!icase && is_literal(pattern)) {
+		m->lit = strdup(pattern);
+		if (!m->lit) {
+			snprintf(err, errcap, "out of memory");
+			return REG_ESPACE;
+		}
+		m->litlen = strlen(pattern);
+		m->literal = true;
+		return 0;
+	}
+	rc = regcomp(&m->re, pattern, flags);
+	if (rc) {
+		regerror(rc, &m->re, err, errcap);
+		return rc;
+	}
+	m->compiled = true;
+	return 0;
+}
+
+void matcher_free(struct matcher *m)
+{
+	if (m->compiled)
+		regfree(&m->re);
+	free(m->lit);
+	memset(m, 0, sizeof(*m));
+}
+
+bool matcher_match(struct matcher *m, const char *p, size_t len)
+{
+	regmatch_t pm;
+
+	if (m->all)
+		return true;
+	if (m->literal)
+		return memmem(p, len, m->lit, m->litlen) != NULL;
+	pm.rm_so = 0;
+	pm.rm_eo = (regoff_t)len;
+	return regexec(&m->re, p, 0, &pm, REG_STARTEND) == 0;
+}
+
+const char *matcher_next_line(struct matcher *m, const char *base, const char *from,
+			      const char *end, const char **nl)
+{
+	while (from < end) {
+		const char *ms, *me, *ls, *le;
+
+		if (m->all) {
+			ms = me = from;
+		} else if (m->literal) {
+			ms = memmem(from, (size_t)(end - from), m->lit, m->litlen);
+			if (!ms)
+				return NULL;
+			me = ms + m->litlen;
+		} else {
+			regmatch_t pm = {.rm_so = from - base, .rm_eo = end - base};
+
+			if (regexec(&m->re, base, 1, &pm, REG_STARTEND) != 0)
+				return NULL;
+			ms = base + pm.rm_so;
+			me = base + pm.rm_eo;
+		}
+		/* The leftmost match starts in the first line that matches on
+		 * its own (a match inside that line is a match in the block);
+		 * a match after the last '\n' is past every line. */
+		if (ms >= end)
+			return NULL;
+		ls = ms > from ? memrchr(from, '\n', (size_t)(ms - from)) : NULL;
+		ls = ls ? ls + 1 : from;
+		le = memchr(ms, '\n', (size_t)(end - ms));
+		if (!le)
+			return NULL; /* blocks end in '\n': cannot happen */
+		/* A match running across a '\n' (a pattern with a newline or
+		 * a [[:space:]]) says nothing about this line alone. */
+		if (me > le && !matcher_match(m, ls, (size_t)(le - ls))) {
+			from = le + 1;
+			continue;
+		}
+		*nl = le;
+		return ls;
+	}
+	return NULL;
+}
+
+/* ---- routing by a matcher ---- */
+
+struct span {
+	const char *p;
+	size_t len;
+};
+
+/* Emit contiguous lines in one piece. */
+static int span_add(struct node *n, struct span *s, int port, const char *p, size_t len)
+{
+	int rc;
+
+	if (port < 0)
+		return 0;
+	if (s->len && s->p + s->len == p) {
+		s->len += len;
+		return 0;
+	}
+	if (s->len && (rc = lineop_emit(n, port, s->p, s->len)) < 0)
+		return rc;
+	s->p = p;
+	s->len = len;
+	return 0;
+}
+
+static int span_flush(struct node *n, struct span *s, int port)
+{
+	int rc = 0;
+
+	if (port >= 0 && s->len)
+		rc = lineop_emit(n, port, s->p, s->len);
+	s->len = 0;
+	return rc;
+}
+
+static int select_block(struct node *n, struct lineop_select *s, const char *p, size_t len)
+{
+	struct span sm = {0}, sr = {0};
+	const char *cur = p, *end = p + len;
+	int rc = 0;
+
+	while (cur < end && rc == 0) {
+		const char *nl, *ls = matcher_next_line(&s->m, p, cur, end, &nl);
+
+		if (!ls) {
+			rc = span_add(n, &sr, s->port_rest, cur, (size_t)(end - cur));
+			break;
+		}
+		if (ls > cur)
+			rc = span_add(n, &sr, s->port_rest, cur, (size_t)(ls - cur));
+		if (rc == 0)
+			rc = span_add(n, &sm, s->port_match, ls, (size_t)(nl + 1 - ls));
+		cur = nl + 1;
+	}
+	if (rc == 0)
+		rc = span_flush(n, &sm, s->port_match);
+	if (rc == 0)
+		rc = span_flush(n, &sr, s->port_rest);
+	return rc;
+}
+
+static int select_rec(struct node *n, const char *rec, size_t len, uint64_t recno)
+{
+	struct lineop_select *s = n->state; /* first member of the op's state */
+	int port = matcher_match(&s->m, rec, len) ? s->port_match : s->port_rest;
+
+	(void)recno;
+	return port < 0 ? 0 : lineop_emit_line(n, port, rec, len);
+}
+
+int lineop_select_run(struct node *n, struct lineop_select *s)
+{
+	size_t bytes = 0;
+
+	if (n->stopping)
+		return NODE_DONE;
+	if (n->nin != 1)
+		return lineop_records(n, &s->recno, select_rec);
+	while (bytes < NODE_BUDGET_BYTES) {
+		const char *p;
+		size_t len;
+		int r = lineblk_next(n, 0, &s->blk, &p, &len);
+
+		if (r == LINEBLK_NONE)
+			return NODE_IDLE;
+		if (r == LINEBLK_END)
+			return NODE_DONE;
+		if (r < 0)
+			return r;
+		if ((r = select_block(n, s, p, len)) < 0)
+			return r;
+		bytes += len;
+	}
+	return NODE_AGAIN;
+}
+
+void lineop_select_free(struct lineop_select *s)
+{
+	matcher_free(&s->m);
+	lineblk_free(&s->blk);
+}
+
+int lineop_check_regex(json_t *params, const char *name, bool icase, const char *path,
+		       struct errs *errs)
+{
+	const char *pat = param_str(params, name);
+	regex_t re;
+	char msg[256];
+	int rc, ngroups;
+
+	if (!pat || param_unexpanded(pat))
+		return -1;
+	rc = regcomp(&re, pat, REG_EXTENDED | (icase ? REG_ICASE : 0));
+	if (rc) {
+		regerror(rc, &re, msg, sizeof(msg));
+		errs_add(errs, "%s.%s: invalid regular expression: %s", path, name, msg);
+		return -1;
+	}
+	ngroups = (int)re.re_nsub;
+	regfree(&re);
+	return ngroups;
+}
+
+/* ---- JSON records ---- */
+
+int lineop_json(struct node *n, const char *rec, size_t len, uint64_t recno, json_t **out)
+{
+	json_error_t err;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!strchr(" \t\r\f\v", rec[i]))
+			break;
+	if (i == len)
+		return 0;
+	*out = json_loadb(rec, len, JSON_DECODE_ANY, &err);
+	if (!*out)
+		return node_fail(n, "record %" PRIu64 ": not JSON: %s", recno, err.text);
+	return 1;
+}
+
+int lineop_dump(struct buf *b, const json_t *v)
+{
+	const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+	size_t need;
+
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		need = json_dumpb(v, b->p ? b->p + b->len : NULL, room, flags);
+		if (need == 0)
+			return v ? 0 : -EINVAL; /* jansson writes nothing only for errors */
+		if (need <= room) {
+			b->len += need;
+			return 0;
+		}
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap - b->len < need)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p)
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+int lineop_emit_json(struct node *n, int port, const json_t *v, struct buf *b)
+{
+	b->len = 0;
+	if (lineop_dump(b, v) < 0)
+		return node_fail(n, "out of memory");
+	return lineop_emit_line(n, port, b->p, b->len);
+}
+
+json_t *lineop_field(json_t *obj, const char *path)
+{
+	json_t *v = json_object_get(obj, path);
+	const char *p = path;
+
+	if (v || !strchr(path, '.'))
+		return v;
+	v = obj;
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+
+		if (json_is_object(v)) {
+			v = json_object_getn(v, p, len);
+		} else if (json_is_array(v) && len > 0 && len < 10 &&
+			   strspn(p, "0123456789") >= len) {
+			v = json_array_get(v, strtoul(p, NULL, 10));
+		} else {
+			return NULL;
+		}
+		if (!v || !dot)
+			return v;
+		p = dot + 1;
+	}
+}
+
+/* ---- params ---- */
+
+const char *param_str(json_t *params, const char *name)
+{
+	return json_string_value(json_object_get(params, name));
+}
+
+bool param_bool(json_t *params, const char *name, bool dflt)
+{
+	json_t *v = json_object_get(params, name);
+
+	return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+long long param_int(json_t *params, const char *name, long long dflt)
+{
+	json_t *v = json_object_get(params, name);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
+}
+
+bool param_unexpanded(const char *s)
+{
+	const char *p = s ? strstr(s, "${") : NULL;
+
+	return p && strchr(p, '}');
+}

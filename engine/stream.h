@@ -1,0 +1,88 @@
+/* stream.h - an append-only stream kept in the store: an input, a node's
+ * output port, or a job output. One producer appends; any number of
+ * consumers read at their own offsets and are never consumed from. The
+ * bytes live in a store file (the kernel page cache is the bounded memory
+ * window), so a 10 GiB stream passes with the daemon's memory flat.
+ *
+ * Two kinds of listeners are told when a stream grows or ends:
+ *  - consumer tasks (nodes reading it), scheduled on the pool;
+ *  - waiters (parked readers of the FUSE layer), called once each with
+ *    no stream lock held, from the thread that appended or ended.
+ *
+ * Locks: `append_lock` (owner: the writers) serialises appends and is held
+ * across the file write, because appends must land in order; only writers
+ * of the same stream ever wait for it. `lock` (owner: the stream) guards the
+ * listener lists and end state; it is held only for list updates, never
+ * across I/O or a callback, and may be taken with a job lock held. */
+#ifndef LJ_STREAM_H
+#define LJ_STREAM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct task;
+
+struct stream_waiter {
+	void (*wake)(struct stream_waiter *w); /* called at most once per wait */
+	uint64_t off;                          /* wake when size > off, or at end */
+	struct stream_waiter *prev, *next;     /* owned by the stream while queued */
+	bool parked;                           /* on the list (stream lock) */
+};
+
+struct stream {
+	char *name;            /* "knead", "split.match", "dough" */
+	int fd;                /* store file; -1 until opened */
+	char *path;            /* the store file, for lazy opening */
+	pthread_mutex_t append_lock;
+	pthread_mutex_t lock;
+	_Atomic uint64_t size;
+	_Atomic uint64_t records;  /* '\n'-terminated records appended */
+	_Atomic bool ended;
+	_Atomic int error;     /* 0, or the errno readers at the end get (EIO) */
+	int writers;           /* open input writers (job lock) */
+	struct task **consumers;
+	int nconsumers;
+	struct stream_waiter waiters; /* list head */
+};
+
+/* Create a stream backed by the file `path` (created if missing; its
+ * current length is the stream's size). 0 or -errno. */
+int stream_open(const char *name, const char *path, bool create, struct stream **out);
+void stream_free(struct stream *s);
+
+/* Append len bytes. -EPIPE if the stream has ended; -errno on store errors. */
+int stream_append(struct stream *s, const void *data, size_t len);
+/* Mark the end; readers at the end get EOF (error == 0) or the error. */
+void stream_end(struct stream *s);
+void stream_fail(struct stream *s, int err);
+/* Make appended data durable (fdatasync). */
+int stream_sync(struct stream *s);
+/* Forget all data (restart): size 0, not ended, no error. */
+int stream_reset(struct stream *s);
+
+static inline uint64_t stream_size(struct stream *s) { return atomic_load(&s->size); }
+static inline bool stream_ended(struct stream *s) { return atomic_load(&s->ended); }
+static inline int stream_error(struct stream *s) { return atomic_load(&s->error); }
+
+/* Read up to len bytes at off (never past the current size). Returns the
+ * byte count (0 at the current end) or -errno. */
+ssize_t stream_pread(struct stream *s, void *buf, size_t len, uint64_t off);
+/* The store file's fd for zero-copy replies (opens it if needed), or -errno. */
+int stream_fd(struct stream *s);
+
+/* Schedule t whenever the stream grows or ends. */
+int stream_subscribe(struct stream *s, struct task *t);
+void stream_unsubscribe(struct stream *s, struct task *t);
+
+/* Park w until size > w->off or the stream ends. Returns true if parked,
+ * false if that is already the case (then w->wake is not called). */
+bool stream_wait(struct stream *s, struct stream_waiter *w);
+/* Unpark w. Returns true if it was still parked (its wake will not be
+ * called), false if it has been or is being woken. */
+bool stream_unwait(struct stream *s, struct stream_waiter *w);
+
+#endif
