@@ -148,6 +148,18 @@ int node_next_line(struct node *n, const char **rec, size_t *len, int *which)
 	return ended == n->nin ? -1 : 0;
 }
 
+static uint64_t count_newlines(const char *p, size_t len)
+{
+	const char *end = p + len;
+	uint64_t k = 0;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		k++;
+		p++;
+	}
+	return k;
+}
+
 ssize_t node_read(struct node *n, int i, void *buf, size_t cap)
 {
 	struct node_input *in = &n->in[i];
@@ -162,6 +174,7 @@ ssize_t node_read(struct node *n, int i, void *buf, size_t cap)
 		lr->len -= take;
 		lr->scanned = 0;
 		in->bytes += take;
+		in->records += count_newlines(buf, take);
 		lr_trim(lr);
 		return (ssize_t)take;
 	}
@@ -169,6 +182,7 @@ ssize_t node_read(struct node *n, int i, void *buf, size_t cap)
 	if (got > 0) {
 		lr->off += (uint64_t)got;
 		in->bytes += (uint64_t)got;
+		in->records += count_newlines(buf, (size_t)got);
 		return got;
 	}
 	if (stream_ended(in->s) && lr->off >= stream_size(in->s)) {

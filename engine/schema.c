@@ -120,7 +120,7 @@ static void show_cut(char *out, size_t cap, const char *text)
 void schema_show_value(char *out, size_t cap, json_t *v)
 {
 	char *dump;
-	char text[SCHEMA_SHOW_CAP];
+	char text[SCHEMA_SHOW_CAP - 2]; /* room for the quotes */
 
 	if (cap == 0)
 		return;
@@ -643,8 +643,8 @@ static bool validate(struct validator *v, json_t *s, json_t *value, int depth)
 
 bool schema_validate(json_t *schema, json_t *value, char *why, size_t cap)
 {
-	struct validator *v;
-	bool ok;
+	/* On the stack: this runs for every record of a json input. */
+	struct validator v = {.why = why, .cap = cap};
 
 	if (cap)
 		why[0] = '\0';
@@ -655,17 +655,6 @@ bool schema_validate(json_t *schema, json_t *value, char *why, size_t cap)
 			snprintf(why, cap, "$: no value");
 		return false;
 	}
-	v = malloc(sizeof(*v));
-	if (!v) {
-		if (cap)
-			snprintf(why, cap, "$: out of memory");
-		return false;
-	}
-	v->why = why;
-	v->cap = cap;
-	v->path.len = 0;
-	path_add(&v->path, "$");
-	ok = validate(v, schema, value, 0);
-	free(v);
-	return ok;
+	path_add(&v.path, "$");
+	return validate(&v, schema, value, 0);
 }

@@ -853,6 +853,7 @@ static void named_in(struct parser *p, struct pnode *n, json_t *in, struct path 
 		if (i == np) {
 			serr(p, path->s, "operator %s has no input port %s", q,
 			     quote(k, key, strlen(key)));
+			p->in_broken = true;
 		} else if (!json_is_string(s)) {
 			serr(p, path->s, "expected a stream name (string), got %s", kind(s));
 			p->in_broken = true;
@@ -861,9 +862,12 @@ static void named_in(struct parser *p, struct pnode *n, json_t *in, struct path 
 		}
 		path_cut(path, at);
 	}
-	for (int i = 0; i < np; i++)
-		if (!json_object_get(in, ports[i]))
+	for (int i = 0; i < np; i++) {
+		if (!json_object_get(in, ports[i])) {
 			serr(p, path->s, "missing input port %s", quote(k, ports[i], strlen(ports[i])));
+			p->in_broken = true;
+		}
+	}
 }
 
 static void node_in(struct parser *p, struct pnode *n, struct path *path)
@@ -873,8 +877,10 @@ static void node_in(struct parser *p, struct pnode *n, struct path *path)
 
 	if (!n->op)
 		loose_in(p, n, in);
-	else if (!in && (n->op->in_ports || n->op->min_inputs > 0))
+	else if (!in && (n->op->in_ports || n->op->min_inputs > 0)) {
 		serr(p, path->s, "missing required field");
+		p->in_broken = true;
+	}
 	else if (in && n->op->in_ports)
 		named_in(p, n, in, path);
 	else if (in)
@@ -1377,7 +1383,8 @@ static bool graph_init(struct parser *p, struct graph *g)
 		free(fill);
 		return false;
 	}
-	memcpy(fill, g->start, (size_t)n * sizeof(int));
+	for (int v = 0; v < n; v++)
+		fill[v] = g->start[v];
 	for (int v = 0; v < n; v++)
 		for (int j = 0; j < p->nodes[v].nin; j++)
 			if (p->nodes[v].in[j].node >= 0)

@@ -66,16 +66,23 @@ struct spec_ctx {
 };
 
 /* Parse and validate spec text (len bytes) with options text (NULL or
- * opts_len bytes of a JSON object). On success returns 0 and *out.
- * On failure returns -EINVAL and fills errs with messages prefixed by the
- * file: "spec.json: nodes.bake.in: unknown stream \"baek\"" or
- * "options.json: size: 60 is above the maximum 50". */
+ * opts_len bytes of a JSON object; empty or blank text counts as none).
+ * On success returns 0 and *out. On failure returns -EINVAL (-ENOMEM when
+ * memory ran out) and fills errs with messages prefixed by the file:
+ * "spec.json: nodes.bake.in: unknown stream \"baek\"" or
+ * "options.json: size: 60 is above the maximum 50"; for {"use": NAME} the
+ * registered spec's own mistakes read "spec.json: use NAME: nodes.x...".
+ * In node strings (all but "op" and "in"), ${NAME} becomes the option's
+ * value as text and $$ becomes $; a string that is exactly "${NAME}" where
+ * the operator wants an integer, number or boolean becomes the typed value. */
 int spec_parse(const char *text, size_t len, const char *opts, size_t opts_len,
 	       const struct spec_ctx *ctx, struct spec **out, struct errs *errs);
 
 /* Validate a spec for the registry (.specs/NAME.json): the same checks
  * except that options need not be given (required options may lack
- * values and ${} references stay unexpanded). 0 or -EINVAL with errs. */
+ * values and ${} references stay unexpanded; defaults are used where they
+ * exist), and a registered spec may not itself be {"use": ...}.
+ * 0 or -EINVAL with errs; messages are prefixed "spec.json: " too. */
 int spec_check_registered(const char *text, size_t len, const struct spec_ctx *ctx,
 			  struct errs *errs);
 

@@ -116,8 +116,6 @@ static int open_for_write(struct fs *fs, struct fh *fh, int flags)
 			buf_append(&fh->wbuf, t, len);
 			free(t);
 		}
-	} else if (fh->kind != K_CTL) {
-		fh->dirty = true; /* truncation alone is a (re)write */
 	}
 	return 0;
 }
@@ -312,7 +310,7 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			fh->kind = K_REG_SPEC;
 			fh->index = r.index;
 			fh->reg_name = strdup(base);
-			fh->writing = fh->dirty = true;
+			fh->writing = true;
 		}
 		break;
 	}

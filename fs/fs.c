@@ -202,6 +202,9 @@ static void lj_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* An async direct-io read waits uninterruptibly in the kernel and is
+	 * never sent FUSE_INTERRUPT: Ctrl-C on a blocked cat must work. */
+	conn->want &= ~(unsigned)FUSE_CAP_ASYNC_DIO;
 	/* No kernel-side caching of what we can't promise stays valid. */
 	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
 	conn->max_write = 1u << 20;

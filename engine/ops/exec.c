@@ -292,7 +292,6 @@ static int exec_start(struct node *n)
 		x->in_fd = -1;
 		x->in_eof = true;
 	}
-	rc = 0;
 	if ((x->in_fd >= 0 && (rc = reactor_add(R(n), x->in_fd, &n->task)) < 0) ||
 	    (rc = reactor_add(R(n), x->out_fd, &n->task)) < 0 ||
 	    (rc = reactor_add(R(n), x->err_fd, &n->task)) < 0) {
@@ -321,6 +320,16 @@ out:
 
 /* ---- run ---- */
 
+/* Signal the child's process group, and the child itself in case it left
+ * the group (setsid): its pid stays ours until it is reaped. */
+static void signal_child(struct exec *x, int sig)
+{
+	if (x->pid && !x->reaped) {
+		kill(-x->pid, sig);
+		kill(x->pid, sig);
+	}
+}
+
 /* Start stopping the child: SIGTERM to its group now, SIGKILL later. Its
  * stdin and stdout are of no more use. */
 static void begin_kill(struct node *n, struct exec *x)
@@ -330,13 +339,13 @@ static void begin_kill(struct node *n, struct exec *x)
 	close_fd(n, &x->in_fd);
 	close_fd(n, &x->out_fd);
 	if (x->pid && !x->reaped) {
-		kill(-x->pid, SIGTERM);
+		signal_child(x, SIGTERM);
 		x->kill_at = mono_ns() + KILL_GRACE_NS;
 		if (x->tfd < 0) {
 			x->tfd = reactor_timer(R(n), &n->task);
 			if (x->tfd < 0) {
 				x->tfd = -1;
-				kill(-x->pid, SIGKILL); /* no timer for the grace */
+				signal_child(x, SIGKILL); /* no timer for the grace */
 				x->killed = true;
 			}
 		}
@@ -483,7 +492,7 @@ static void reap(struct exec *x)
 	if (waitid(P_PID, (id_t)x->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
 		return;
 	if (x->kill_at)
-		kill(-x->pid, SIGKILL);
+		signal_child(x, SIGKILL);
 	if (waitpid(x->pid, &x->status, WNOHANG) == x->pid)
 		x->reaped = true;
 }
@@ -561,7 +570,7 @@ static int exec_run(struct node *n)
 		begin_kill(n, x);
 	}
 	if (x->kill_at > 1 && !x->killed && !x->reaped && mono_ns() >= x->kill_at) {
-		kill(-x->pid, SIGKILL);
+		signal_child(x, SIGKILL);
 		x->killed = true;
 	}
 	/* Move data both ways until nothing moves or the budget is used: a
@@ -619,7 +628,7 @@ static void exec_stop(struct node *n)
 	close_fd(n, &x->tfd);
 	if (x->pid && !x->reaped) {
 		/* Last resort during teardown: never leave a child behind. */
-		kill(-x->pid, SIGKILL);
+		signal_child(x, SIGKILL);
 		while (waitpid(x->pid, &x->status, 0) < 0 && errno == EINTR)
 			;
 		x->reaped = true;

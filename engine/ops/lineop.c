@@ -89,6 +89,7 @@ int lineop_raw(struct node *n, struct lineop_raw *r, void (*map)(char *p, size_t
 
 /* ---- blocks of complete lines ---- */
 
+/* Room for NODE_LINE_MAX bytes and a '\n' at most. */
 static int lineblk_grow(struct node *n, struct lineblk *b, size_t need)
 {
 	size_t cap = b->cap ? b->cap : LINEOP_CHUNK;
@@ -98,8 +99,8 @@ static int lineblk_grow(struct node *n, struct lineblk *b, size_t need)
 		cap *= 2;
 	if (cap > (size_t)NODE_LINE_MAX + 1)
 		cap = (size_t)NODE_LINE_MAX + 1;
-	if (cap < need)
-		return node_fail(n, "record longer than %u bytes", NODE_LINE_MAX);
+	if (cap == b->cap)
+		return 0;
 	p = realloc(b->buf, cap);
 	if (!p)
 		return node_fail(n, "out of memory");
@@ -110,8 +111,8 @@ static int lineblk_grow(struct node *n, struct lineblk *b, size_t need)
 
 int lineblk_next(struct node *n, int in, struct lineblk *b, const char **p, size_t *len)
 {
-	bool ended = false;
-	size_t scanned;
+	bool ended = false, overlong = false;
+	size_t scanned, limit;
 	char *nl;
 	int rc;
 
@@ -129,14 +130,22 @@ int lineblk_next(struct node *n, int in, struct lineblk *b, const char **p, size
 	for (;;) {
 		ssize_t got;
 
-		if (b->len == b->cap) {
+		limit = b->cap < NODE_LINE_MAX ? b->cap : NODE_LINE_MAX;
+		if (b->len >= limit) {
 			if (memrchr(b->buf + scanned, '\n', b->len - scanned))
 				break; /* full: hand out what is complete */
 			scanned = b->len;
-			if ((rc = lineblk_grow(n, b, b->cap + 1)) < 0)
+			if (b->len >= NODE_LINE_MAX) {
+				/* As node_next_line(): an overlong line is cut into
+				 * records of NODE_LINE_MAX bytes. */
+				overlong = true;
+				break;
+			}
+			if ((rc = lineblk_grow(n, b, b->cap * 2)) < 0)
 				return rc;
+			continue;
 		}
-		got = node_read(n, in, b->buf + b->len, b->cap - b->len);
+		got = node_read(n, in, b->buf + b->len, limit - b->len);
 		if (got > 0) {
 			b->len += (size_t)got;
 			continue;
@@ -144,11 +153,12 @@ int lineblk_next(struct node *n, int in, struct lineblk *b, const char **p, size
 		ended = got < 0;
 		break;
 	}
-	if (ended) {
-		b->done = true;
+	if (ended || overlong) {
+		b->done = ended;
 		if (b->len == 0)
 			return LINEBLK_END;
 		if (b->buf[b->len - 1] != '\n') {
+			/* cap >= len + 1: len <= NODE_LINE_MAX < cap, or room left */
 			if (b->len == b->cap && (rc = lineblk_grow(n, b, b->len + 1)) < 0)
 				return rc;
 			b->buf[b->len++] = '\n';
@@ -173,12 +183,217 @@ void lineblk_free(struct lineblk *b)
 
 /* ---- matcher ---- */
 
-static bool is_literal(const char *s)
+#if defined(__SANITIZE_ADDRESS__)
+#define LJ_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LJ_ASAN 1
+#endif
+#endif
+#ifndef LJ_ASAN
+#define LJ_ASAN 0
+#endif
+
+static int zcopy(struct buf *z, const char *s, size_t len)
 {
-	for (; *s; s++)
-		if (strchr(".[]()*+?{}|^$\\\n", *s))
-			return false;
-	return true;
+	z->len = 0;
+	return buf_append(z, s, len); /* buf_append keeps a NUL after the data */
+}
+
+const char *lineop_subject(const char *s, size_t len, struct buf *z)
+{
+	if (!LJ_ASAN)
+		return s;
+	return zcopy(z, s, len) < 0 ? NULL : z->p;
+}
+
+int lineop_regexec(const regex_t *re, const char *s, size_t so, size_t eo, size_t nmatch,
+		   regmatch_t *pm, struct buf *z)
+{
+	regmatch_t one;
+
+	if (LJ_ASAN && z) {
+		if (zcopy(z, s, eo) < 0)
+			return REG_ESPACE;
+		s = z->p;
+	}
+	if (!pm)
+		pm = &one;
+	pm[0].rm_so = (regoff_t)so;
+	pm[0].rm_eo = (regoff_t)eo;
+	return regexec(re, s, nmatch, pm, REG_STARTEND);
+}
+
+static void lower_copy(char *dst, const char *src, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		dst[i] = (char)(src[i] + ((unsigned)((unsigned char)src[i] - 'A') < 26u) * 32);
+}
+
+/* Skip a bracket expression starting at p ('['); NULL if unterminated. */
+static const char *skip_bracket(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	for (; *p && *p != ']'; p++) {
+		if (p[0] == '[' && (p[1] == ':' || p[1] == '=' || p[1] == '.')) {
+			char close = p[1];
+
+			for (p += 2; *p && !(p[0] == close && p[1] == ']'); p++)
+				;
+			if (!*p)
+				return NULL;
+			p++;
+		}
+	}
+	return *p ? p + 1 : NULL;
+}
+
+/* Skip a group starting at p ('('); NULL if unterminated. */
+static const char *skip_group(const char *p)
+{
+	int depth = 0;
+
+	while (*p) {
+		if (*p == '\\') {
+			if (!p[1])
+				return NULL;
+			p += 2;
+		} else if (*p == '[') {
+			if (!(p = skip_bracket(p)))
+				return NULL;
+		} else {
+			if (*p == '(')
+				depth++;
+			else if (*p == ')' && --depth == 0)
+				return p + 1;
+			p++;
+		}
+	}
+	return NULL;
+}
+
+/* Skip an interval "{n}", "{n,}", "{n,m}" at p; NULL if it is not one. */
+static const char *skip_interval(const char *p)
+{
+	p++;
+	if (!(*p >= '0' && *p <= '9'))
+		return NULL;
+	while ((*p >= '0' && *p <= '9') || *p == ',')
+		p++;
+	return *p == '}' ? p + 1 : NULL;
+}
+
+/* Find the literal every match of each top-level branch must contain (the
+ * longest run of plain characters that no quantifier makes optional).
+ * Fills m->lits and m->pure; leaves nlits 0 when some branch has none or the
+ * pattern is beyond this little parser. */
+static void must_literals(struct matcher *m, const char *pat)
+{
+	char run[256], best[256];
+	size_t rl = 0, bl = 0;
+	bool pure = true, last_in_run = false;
+	const char *p = pat;
+	int k = 0;
+
+#define END_RUN()                                 \
+	do {                                      \
+		if (rl > bl) {                    \
+			memcpy(best, run, rl);    \
+			bl = rl;                  \
+		}                                 \
+		rl = 0;                           \
+		last_in_run = false;              \
+	} while (0)
+	for (;;) {
+		char c = *p;
+		bool add = false;
+
+		if (c == '\0' || c == '|') {
+			END_RUN();
+			if (bl == 0 || k == MATCHER_LITS)
+				goto none;
+			m->lits[k] = malloc(bl);
+			if (!m->lits[k])
+				goto none;
+			memcpy(m->lits[k], best, bl);
+			m->litlen[k++] = bl;
+			m->nlits = k;
+			if (!c)
+				break;
+			p++;
+			bl = 0;
+			continue;
+		}
+		switch (c) {
+		case '\\':
+			if (!p[1] || !strchr(".[]()*+?{}|^$\\", p[1]))
+				goto none; /* \1, \w, \b...: leave it to the regex alone */
+			c = p[1];
+			add = true;
+			p += 2;
+			break;
+		case '[':
+			pure = false;
+			END_RUN();
+			if (!(p = skip_bracket(p)))
+				goto none;
+			break;
+		case '(':
+			pure = false;
+			END_RUN();
+			if (!(p = skip_group(p)))
+				goto none;
+			break;
+		case '.':
+		case '^':
+		case '$':
+			pure = false;
+			END_RUN();
+			p++;
+			break;
+		case '*':
+		case '+':
+		case '?':
+		case '{':
+			/* The atom before is optional or repeated: drop it. */
+			pure = false;
+			if (last_in_run)
+				rl--;
+			END_RUN();
+			if (c == '{' && !(p = skip_interval(p)))
+				goto none;
+			if (c != '{')
+				p++;
+			break;
+		case '\n':
+			goto none;
+		default:
+			add = true;
+			p++;
+		}
+		if (add) {
+			if (m->icase && (unsigned char)c >= 0x80)
+				goto none; /* folding beyond ASCII: the regex knows best */
+			if (rl == sizeof(run))
+				END_RUN();
+			run[rl++] = m->icase ? (char)(c + ((unsigned)(c - 'A') < 26u) * 32) : c;
+			last_in_run = true;
+		}
+	}
+#undef END_RUN
+	m->pure = pure;
+	return;
+none:
+	for (int i = 0; i < MATCHER_LITS; i++) {
+		free(m->lits[i]);
+		m->lits[i] = NULL;
+	}
+	m->nlits = 0;
+	m->pure = false;
 }
 
 int matcher_init(struct matcher *m, const char *pattern, bool icase, bool lines,
@@ -196,22 +411,14 @@ int matcher_init(struct matcher *m, const char *pattern, bool icase, bool lines,
 		m->all = true;
 		return 0;
 	}
-	if (!icase && is_literal(pattern)) {
-		m->lit = strdup(pattern);
-		if (!m->lit) {
-			snprintf(err, errcap, "out of memory");
-			return REG_ESPACE;
-		}
-		m->litlen = strlen(pattern);
-		m->literal = true;
-		return 0;
-	}
 	rc = regcomp(&m->re, pattern, flags);
 	if (rc) {
 		regerror(rc, &m->re, err, errcap);
 		return rc;
 	}
 	m->compiled = true;
+	m->icase = icase;
+	must_literals(m, pattern);
 	return 0;
 }
 
@@ -219,40 +426,121 @@ void matcher_free(struct matcher *m)
 {
 	if (m->compiled)
 		regfree(&m->re);
-	free(m->lit);
+	for (int i = 0; i < m->nlits; i++)
+		free(m->lits[i]);
+	free(m->low);
+	buf_free(&m->z);
 	memset(m, 0, sizeof(*m));
 }
 
 bool matcher_match(struct matcher *m, const char *p, size_t len)
 {
-	regmatch_t pm;
-
 	if (m->all)
 		return true;
-	if (m->literal)
-		return memmem(p, len, m->lit, m->litlen) != NULL;
-	pm.rm_so = 0;
-	pm.rm_eo = (regoff_t)len;
-	return regexec(&m->re, p, 0, &pm, REG_STARTEND) == 0;
+	if (m->nlits && !m->icase) {
+		int i;
+
+		for (i = 0; i < m->nlits; i++)
+			if (memmem(p, len, m->lits[i], m->litlen[i]))
+				break;
+		if (i == m->nlits)
+			return false; /* no required literal: cannot match */
+		if (m->pure)
+			return true;
+	}
+	return lineop_regexec(&m->re, p, 0, len, 0, NULL, &m->z) == 0;
 }
 
-const char *matcher_next_line(struct matcher *m, const char *base, const char *from,
-			      const char *end, const char **nl)
+int matcher_block(struct matcher *m, const char *base, const char *end)
 {
+	size_t len = (size_t)(end - base);
+
+	m->base = base;
+	for (int i = 0; i < m->nlits; i++) {
+		m->next[i] = NULL;
+		m->gone[i] = false;
+	}
+	if (m->nlits && m->icase) {
+		if (m->lowcap < len) {
+			char *p = realloc(m->low, len);
+
+			if (!p)
+				return -ENOMEM;
+			m->low = p;
+			m->lowcap = len;
+		}
+		lower_copy(m->low, base, len);
+	}
+	m->zbase = NULL;
+	if (LJ_ASAN && !m->nlits && !m->all) {
+		if (zcopy(&m->z, base, len) < 0)
+			return -ENOMEM;
+		m->zbase = m->z.p;
+	}
+	return 0;
+}
+
+/* The earliest occurrence of any literal at or after `from`, or NULL. */
+static const char *next_literal(struct matcher *m, const char *from, const char *end)
+{
+	const char *best = NULL;
+	/* With icase the search runs in the lower-cased copy, same offsets. */
+	const char *hay = m->icase ? m->low + (from - m->base) : from;
+
+	for (int i = 0; i < m->nlits; i++) {
+		if (m->gone[i])
+			continue;
+		if (!m->next[i] || m->next[i] < from) {
+			const char *f = memmem(hay, (size_t)(end - from), m->lits[i], m->litlen[i]);
+
+			if (!f) {
+				m->gone[i] = true;
+				continue;
+			}
+			m->next[i] = from + (f - hay);
+		}
+		if (!best || m->next[i] < best)
+			best = m->next[i];
+	}
+	return best;
+}
+
+const char *matcher_next_line(struct matcher *m, const char *from, const char *end,
+			      const char **nl)
+{
+	const char *base = m->base;
+
 	while (from < end) {
 		const char *ms, *me, *ls, *le;
 
 		if (m->all) {
 			ms = me = from;
-		} else if (m->literal) {
-			ms = memmem(from, (size_t)(end - from), m->lit, m->litlen);
+		} else if (m->nlits) {
+			/* Only lines holding a required literal can match. */
+			ms = next_literal(m, from, end);
 			if (!ms)
 				return NULL;
-			me = ms + m->litlen;
+			ls = ms > from ? memrchr(from, '\n', (size_t)(ms - from)) : NULL;
+			ls = ls ? ls + 1 : from;
+			le = memchr(ms, '\n', (size_t)(end - ms));
+			if (!le)
+				return NULL;
+			if (m->pure) {
+				*nl = le;
+				return ls;
+			}
+			if (lineop_regexec(&m->re, ls, 0, (size_t)(le - ls), 0, NULL, &m->z) == 0) {
+				*nl = le;
+				return ls;
+			}
+			from = le + 1;
+			continue;
 		} else {
 			regmatch_t pm = {.rm_so = from - base, .rm_eo = end - base};
 
-			if (regexec(&m->re, base, 1, &pm, REG_STARTEND) != 0)
+			/* The whole block is the subject, so that ^ knows what
+			 * precedes `from` (sanitizer builds: its copy). */
+			if (regexec(&m->re, m->zbase ? m->zbase : base, 1, &pm, REG_STARTEND) != 0)
 				return NULL;
 			ms = base + pm.rm_so;
 			me = base + pm.rm_eo;
@@ -320,8 +608,10 @@ static int select_block(struct node *n, struct lineop_select *s, const char *p, 
 	const char *cur = p, *end = p + len;
 	int rc = 0;
 
+	if (matcher_block(&s->m, p, end) < 0)
+		return node_fail(n, "out of memory");
 	while (cur < end && rc == 0) {
-		const char *nl, *ls = matcher_next_line(&s->m, p, cur, end, &nl);
+		const char *nl, *ls = matcher_next_line(&s->m, cur, end, &nl);
 
 		if (!ls) {
 			rc = span_add(n, &sr, s->port_rest, cur, (size_t)(end - cur));

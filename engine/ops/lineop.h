@@ -44,6 +44,7 @@ int lineop_emit(struct node *n, int port, const void *data, size_t len);
 #define LINEOP_CHUNK (256u << 10)
 
 struct lineop_raw {
+	uint64_t recno;           /* for the record path (several inputs) */
 	bool open;                /* last byte emitted was not '\n' */
 	char buf[LINEOP_CHUNK];   /* resident: no allocation per activation */
 };
@@ -74,13 +75,29 @@ void lineblk_free(struct lineblk *b);
 
 /* ---- matching records against a pattern ---- */
 
+#define MATCHER_LITS 16
+
+/* Besides the regex, up to MATCHER_LITS literals, one per top-level branch
+ * of the pattern, one of which every match must contain (as GNU grep does):
+ * lines without any are skipped with memmem, without running the regex.
+ * When the pattern is nothing but "lit|lit|...", a literal is a match. */
 struct matcher {
 	regex_t re;
 	bool compiled;   /* re is valid */
-	bool literal;    /* plain substring: memmem, no regex */
 	bool all;        /* empty pattern: everything matches */
-	char *lit;
-	size_t litlen;
+	bool icase;
+	bool pure;       /* pattern = lits[0]|lits[1]|...: no regex needed */
+	int nlits;       /* 0: no prefilter */
+	char *lits[MATCHER_LITS];   /* lower-cased when icase */
+	size_t litlen[MATCHER_LITS];
+	/* Scan state of the current block (matcher_block). */
+	const char *base;
+	const char *next[MATCHER_LITS]; /* next occurrence in the block, or NULL */
+	bool gone[MATCHER_LITS];        /* no more occurrences in the block */
+	char *low;       /* icase: lower-cased copy of the block */
+	size_t lowcap;
+	struct buf z;    /* sanitizer builds: NUL-terminated copy (see lineop_regexec) */
+	const char *zbase; /* sanitizer builds: the block's copy in z */
 };
 
 /* Compile pattern (POSIX ERE). `lines`: the subject is a record or a block
@@ -91,11 +108,13 @@ int matcher_init(struct matcher *m, const char *pattern, bool icase, bool lines,
 void matcher_free(struct matcher *m);
 /* Does the pattern match somewhere in p[0..len)? */
 bool matcher_match(struct matcher *m, const char *p, size_t len);
-/* In a block of '\n'-terminated lines starting at base and ending at end,
- * find the first line at or after `from` (a line start) that matches on its
- * own. Returns its start and sets *nl to its '\n', or NULL if none. */
-const char *matcher_next_line(struct matcher *m, const char *base, const char *from,
-			      const char *end, const char **nl);
+/* Start scanning a block of '\n'-terminated lines [base, end). 0 or -ENOMEM. */
+int matcher_block(struct matcher *m, const char *base, const char *end);
+/* In the current block, find the first line at or after `from` (a line
+ * start) that matches on its own. Returns its start and sets *nl to its
+ * '\n', or NULL if none. */
+const char *matcher_next_line(struct matcher *m, const char *from, const char *end,
+			      const char **nl);
 
 /* A node that routes each record to one of two ports by a matcher (grep,
  * split). Port -1 discards. */
@@ -108,6 +127,17 @@ struct lineop_select {
 
 int lineop_select_run(struct node *n, struct lineop_select *s);
 void lineop_select_free(struct lineop_select *s);
+
+/* regexec() of s[so..eo) with REG_STARTEND (offsets relative to s, which
+ * need not be NUL-terminated). Under AddressSanitizer, whose regexec
+ * interceptor ignores REG_STARTEND and reads up to a NUL, s[0..eo) is first
+ * copied into z with a NUL after it; otherwise z is unused. z NULL: s is
+ * already NUL-terminated (see lineop_subject). */
+int lineop_regexec(const regex_t *re, const char *s, size_t so, size_t eo, size_t nmatch,
+		   regmatch_t *pm, struct buf *z);
+/* s itself, or under AddressSanitizer a NUL-terminated copy of s[0..len)
+ * in z (NULL when out of memory): for many regexec calls on one subject. */
+const char *lineop_subject(const char *s, size_t len, struct buf *z);
 
 /* Check a regular expression param of a node for check(): adds
  * "PATH.NAME: invalid regular expression: ..." to errs. Strings still

@@ -34,7 +34,7 @@ static int lower_run(struct node *n)
 
 	if (n->nin == 1)
 		return lineop_raw(n, r, to_lower, true);
-	return lineop_records(n, (uint64_t *)(r + 1), lower_rec);
+	return lineop_records(n, &r->recno, lower_rec);
 }
 
 static const struct op_param lower_params[] = {{.name = NULL}};
@@ -53,6 +53,6 @@ const struct op_desc op_lower = {
 		"  input \"Hello, World\" gives \"hello, world\"\n",
 	.params = lower_params,
 	.min_inputs = 1,
-	.state_size = sizeof(struct lineop_raw) + sizeof(uint64_t),
+	.state_size = sizeof(struct lineop_raw),
 	.run = lower_run,
 };

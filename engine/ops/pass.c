@@ -11,11 +11,9 @@ static int pass_rec(struct node *n, const char *rec, size_t len, uint64_t recno)
 static int pass_run(struct node *n)
 {
 	struct lineop_raw *r = n->state;
-	uint64_t *recno = (uint64_t *)(r + 1);
-
 	if (n->nin == 1)
 		return lineop_raw(n, r, NULL, false);
-	return lineop_records(n, recno, pass_rec);
+	return lineop_records(n, &r->recno, pass_rec);
 }
 
 static const struct op_param pass_params[] = {{.name = NULL}};
@@ -35,6 +33,6 @@ const struct op_desc op_pass = {
 		"  \"copy\": {\"op\": \"pass\", \"in\": \"text\"}\n",
 	.params = pass_params,
 	.min_inputs = 1,
-	.state_size = sizeof(struct lineop_raw) + sizeof(uint64_t),
+	.state_size = sizeof(struct lineop_raw),
 	.run = pass_run,
 };

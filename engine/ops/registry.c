@@ -73,18 +73,16 @@ static void render_inputs(struct buf *b, const struct op_desc *op)
 		return;
 	}
 	if (op->min_inputs == 0 && op->max_inputs == 0)
-		buf_printf(b, "inputs: any number of streams, or none (\"in\" may be left out)");
+		buf_printf(b, "inputs: none or more streams (\"in\": STREAM or [STREAM, ...], "
+			      "or no \"in\")\n");
+	else if (op->max_inputs == 1)
+		buf_printf(b, "inputs: one stream (\"in\": STREAM)\n");
 	else if (op->max_inputs == 0)
-		buf_printf(b, "inputs: %d or more streams", op->min_inputs);
-	else if (op->min_inputs == op->max_inputs)
-		buf_printf(b, "inputs: exactly %d stream%s", op->min_inputs,
-			   op->min_inputs == 1 ? "" : "s");
+		buf_printf(b, "inputs: %d or more streams (\"in\": STREAM or [STREAM, ...])\n",
+			   op->min_inputs);
 	else
-		buf_printf(b, "inputs: %d to %d streams", op->min_inputs, op->max_inputs);
-	if (op->max_inputs != 1)
-		buf_printf(b, " (\"in\": STREAM or [STREAM, ...])\n");
-	else
-		buf_printf(b, " (\"in\": STREAM)\n");
+		buf_printf(b, "inputs: %d to %d streams (\"in\": STREAM or [STREAM, ...])\n",
+			   op->min_inputs, op->max_inputs);
 }
 
 static void render_outputs(struct buf *b, const struct op_desc *op)

@@ -21,6 +21,7 @@ struct replace {
 	struct piece *pieces;
 	int npieces;
 	struct buf out;     /* the record being built (reused) */
+	struct buf z;       /* for lineop_regexec */
 };
 
 /* Parse `with`: returns the highest group referenced, or -1 when none.
@@ -109,12 +110,12 @@ static int replace_rec(struct node *n, const char *rec, size_t len, uint64_t rec
 
 	(void)recno;
 	r->out.len = 0;
+	if (!(rec = lineop_subject(rec, len, &r->z)))
+		return node_fail(n, "out of memory");
 	while (pos <= len) {
 		size_t so, eo;
 
-		pm[0].rm_so = (regoff_t)pos;
-		pm[0].rm_eo = (regoff_t)len;
-		if (regexec(&r->re, rec, r->nmatch, pm, REG_STARTEND) != 0)
+		if (lineop_regexec(&r->re, rec, pos, len, r->nmatch, pm, NULL) != 0)
 			break;
 		so = (size_t)pm[0].rm_so;
 		eo = (size_t)pm[0].rm_eo;
@@ -154,6 +155,7 @@ static void replace_stop(struct node *n)
 	free(r->lit);
 	free(r->pieces);
 	buf_free(&r->out);
+	buf_free(&r->z);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -198,7 +198,7 @@ const struct op_desc op_template = {
 		"A string field is inserted as is (no quotes), any other value as\n"
 		"compact JSON (42, true, null, [1,2], {\"k\":\"v\"}). A record without the\n"
 		"field, a record that is not JSON or not an object, makes the node\n"
-		"fail, naming the record (\"record 3: no field \\\"name\\\"\"). When only\n"
+		"fail, naming the record (record 3: no field \"name\"). When only\n"
 		"{line} is used, records are plain lines and need not be JSON. Blank\n"
 		"JSON records are skipped. Each output record ends in a newline.\n"
 		"\n"

@@ -34,7 +34,7 @@ static int upper_run(struct node *n)
 
 	if (n->nin == 1)
 		return lineop_raw(n, r, to_upper, true);
-	return lineop_records(n, (uint64_t *)(r + 1), upper_rec);
+	return lineop_records(n, &r->recno, upper_rec);
 }
 
 static const struct op_param upper_params[] = {{.name = NULL}};
@@ -53,6 +53,6 @@ const struct op_desc op_upper = {
 		"  input \"Hello, World\" gives \"HELLO, WORLD\"\n",
 	.params = upper_params,
 	.min_inputs = 1,
-	.state_size = sizeof(struct lineop_raw) + sizeof(uint64_t),
+	.state_size = sizeof(struct lineop_raw),
 	.run = upper_run,
 };

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/mnt/lib.sh - sourced (by bash) from every tests/mnt/t_*.sh.
 #
 # Environment:
@@ -29,6 +30,10 @@
 #   wait_exit PID SECS [WHAT]     wait for a background child; LJ_RC = status
 #   wait_size FILE BYTES [SECS]   until st_size of FILE is BYTES
 #   check_log_format FILE         every line is "TIMESTAMP LEVEL WHO: text"
+#   nofd CMD...               exec CMD without this shell's fds on the mount:
+#                             for background readers started while the test
+#                             holds an input open (exec 3>JOB/input/x), which
+#                             would otherwise keep the input from ending
 #   write_spec_pass FILE [FORMAT]  input x -> pass p -> output y
 #   new_job JOB SPECFILE [OPTIONSFILE]  mkdir + cp options + cp spec
 # An EXIT trap kills the background children this test started, unmounts
@@ -59,11 +64,23 @@ now_ms() { date +%s%3N; }
 fail() {
 	printf 'FAIL: %s\n' "$*" >&2
 	printf '%s\n' "$*" >>"$LJ_TMP/FAILED"
-	if [ -n "$LJ_DLOG" ] && [ -s "$LJ_DLOG" ]; then
-		echo "--- daemon stdout/stderr ($LJ_DLOG), last 15 lines:" >&2
-		tail -n 15 "$LJ_DLOG" >&2
-	fi
+	lj_daemon_diag >&2
 	exit 1
+}
+
+# What the daemon printed: a sanitizer report from its start, else the tail.
+lj_daemon_diag() {
+	local re='ERROR: [A-Za-z]*Sanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer'
+	[ -n "$LJ_DLOG" ] && [ -s "$LJ_DLOG" ] || return 0
+	if grep -qE "$re" "$LJ_DLOG"; then
+		echo "--- sanitizer report of the daemon ($LJ_DLOG):"
+		awk -v re="$re" '!on && $0 ~ re { on = 1 }
+			on && /Shadow bytes around/ { exit }
+			on { print; if (++n >= 50) exit }' "$LJ_DLOG"
+	else
+		echo "--- daemon stdout/stderr ($LJ_DLOG), last 15 lines:"
+		tail -n 15 "$LJ_DLOG"
+	fi
 }
 
 # Shows a file's bytes in a readable way, for failure messages.
@@ -131,7 +148,9 @@ lj_cleanup() {
 	# background children of this shell (cats, tails, ...), never the daemon
 	for p in $(jobs -p); do
 		[ "$p" = "$LJ_PID" ] && continue
-		lj_ppid "$p" && [ "$LJ_PPID" = "$LJ_MAIN" ] || continue
+		if ! lj_ppid "$p" || [ "$LJ_PPID" != "$LJ_MAIN" ]; then
+			continue
+		fi
 		lj_alive "$p" && kids="$kids $p"
 	done
 	if [ -n "$kids" ]; then
@@ -145,7 +164,7 @@ lj_cleanup() {
 	fi
 	# this shell's own fds on the mount (exec 3>JOB/input/x) would keep
 	# it busy
-	for p in /proc/$$/fd/*; do
+	for p in "/proc/$$/fd"/*; do
 		case $(readlink "$p" 2>/dev/null) in
 		"$MNT"/*) [ "${p##*/}" -gt 2 ] && eval "exec ${p##*/}>&-" ;;
 		esac
@@ -390,6 +409,18 @@ check_log_format() {
 	bad=$(grep -vnE -- "$LJ_LOG_RE" "$f" | head -n 3)
 	[ -z "$bad" ] || fail "$1: lines not in the format 'YYYY-MM-DDTHH:MM:SS.mmmZ LEVEL WHO: text':
 $bad"
+}
+
+nofd() {
+	local p n
+	for p in "/proc/$BASHPID/fd"/*; do
+		n=${p##*/}
+		[ "$n" -gt 2 ] 2>/dev/null || continue
+		case $(readlink "$p" 2>/dev/null) in
+		"$MNT"/*) eval "exec $n>&-" ;;
+		esac
+	done
+	exec "$@"
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }

@@ -34,9 +34,9 @@ res=$("$LJ_TOOL" poll "$out" 300)
 assert_eq "$(echo "$res" | tr '\n' ' ')" "drained 6 timeout " "read until EAGAIN, then poll(300 ms) with no new data"
 
 # a poll() and a cat waiting while the next line is written
-"$LJ_TOOL" poll "$out" 10000 >"$LJ_TMP/poll.out" 2>&1 &
+nofd "$LJ_TOOL" poll "$out" 10000 >"$LJ_TMP/poll.out" 2>&1 &
 poll_pid=$!
-timeout 30 cat "$out" >"$LJ_TMP/r3" 2>"$LJ_TMP/r3.err" &
+nofd timeout 30 cat "$out" >"$LJ_TMP/r3" 2>"$LJ_TMP/r3.err" &
 cat_pid=$!
 wait_size "$LJ_TMP/r3" 6
 sleep 0.5

@@ -54,7 +54,7 @@ new_job bad2 "$LJ_TMP/boom2.json"
 exec 3>"$MNT/bad2/input/x" || fail "cannot open bad2/input/x"
 printf 'first\n' >&3
 wait_size "$MNT/bad2/output/y" 6
-timeout 30 cat "$MNT/bad2/output/y" >"$LJ_TMP/r.out" 2>"$LJ_TMP/r.err" &
+nofd timeout 30 cat "$MNT/bad2/output/y" >"$LJ_TMP/r.out" 2>"$LJ_TMP/r.err" &
 reader=$!
 wait_size "$LJ_TMP/r.out" 6 10
 sleep 0.3

@@ -123,7 +123,7 @@ struct reg_entry {
 
 static const struct reg_entry registry[] = {
 	{"pizza", PIZZA},
-	{"broken", "{'outputs': {'o': {'from': 'x'}}, 'nodes': {'x': {'op': 'uper', 'in': 'x'}}}"},
+	{"broken", "{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'x'}}, 'nodes': {'x': {'op': 'uper', 'in': 'i'}}}"},
 	{"garbled", "{'outputs': "},
 	{"alias", "{'use': 'pizza'}"},
 	{NULL, NULL},
@@ -665,4 +665,867 @@ static void test_inputs(void **state)
 	assert_int_equal(s->inputs[1].format, FORMAT_JSON);
 	assert_null(s->inputs[1].schema);
 	spec_free(s);
+}
+
+/* ---- options ---- */
+
+/* Options declared, one pass node. */
+#define OPTS(decl)                                                                  \
+	"{'options': {" decl "}, 'inputs': {'i': {}}, 'outputs': {'o': {'from': 'n'}}," \
+	" 'nodes': {'n': {'op': 'pass', 'in': 'i'}}}"
+
+static void test_option_declarations(void **state)
+{
+	(void)state;
+	bad_only(OPTS("'x': {'type': 'int'}"), NULL,
+		 "spec.json: options.x.type: must be one of \"string\", \"integer\", \"number\", \"boolean\"");
+	bad_only(OPTS("'x': {'default': 3}"), NULL, "spec.json: options.x.type: missing required field");
+	bad_only(OPTS("'x': 'string'"), NULL, "spec.json: options.x: expected an object, got string");
+	bad_only("{'options': [], 'inputs': {'i': {}}, 'outputs': {'o': {'from': 'i'}}}", NULL,
+		 "spec.json: options: expected an object, got array");
+	bad_only(OPTS("'size': {'type': 'integer', 'default': '30'}"), NULL,
+		 "spec.json: options.size.default: expected integer, got string");
+	bad_only(OPTS("'size': {'type': 'integer', 'default': 30.5}"), NULL,
+		 "spec.json: options.size.default: expected integer, got number");
+	bad_only(OPTS("'size': {'type': 'integer', 'maximum': 50, 'default': 60}"), NULL,
+		 "spec.json: options.size.default: 60 is above the maximum 50");
+	bad_only(OPTS("'spice': {'type': 'string', 'enum': ['mild', 'hot'], 'default': 'x'}"), NULL,
+		 "spec.json: options.spice.default: \"x\" is not one of \"mild\", \"hot\"");
+	bad_only(OPTS("'spice': {'type': 'string', 'enum': ['mild', 3]}"), NULL,
+		 "spec.json: options.spice.enum[1]: expected string, got integer");
+	bad_only(OPTS("'size': {'type': 'integer', 'minimum': 5, 'enum': [10, 2]}"), NULL,
+		 "spec.json: options.size.enum[1]: 2 is below the minimum 5");
+	bad_only(OPTS("'spice': {'type': 'string', 'enum': []}"), NULL,
+		 "spec.json: options.spice.enum: expected a non-empty array of values");
+	bad_only(OPTS("'spice': {'type': 'string', 'minimum': 1}"), NULL,
+		 "spec.json: options.spice.minimum: only allowed for integer and number options");
+	bad_only(OPTS("'size': {'type': 'integer', 'maximum': '9'}"), NULL,
+		 "spec.json: options.size.maximum: expected a number, got string");
+	bad_only(OPTS("'size': {'type': 'number', 'minimum': 5, 'maximum': 4.5}"), NULL,
+		 "spec.json: options.size: minimum is above maximum");
+	bad_only(OPTS("'1x': {'type': 'string', 'default': ''}"), NULL,
+		 "spec.json: options.1x: invalid option name (letters, digits and '_', not starting with a digit)");
+	bad(OPTS("'a-b': {'type': 'string', 'default': ''}"), NULL, "spec.json: options.a-b: invalid option name");
+	bad(OPTS("'': {'type': 'string', 'default': ''}"), NULL, "spec.json: options.\"\": invalid option name");
+	bad_only(OPTS("'x': {'type': 'string', 'pattern': '.*'}"), "{'x': 'y'}",
+		 "spec.json: options.x.pattern: unknown field");
+	bad_only(OPTS("'x': {'type': 'string', 'description': 5, 'default': 'a'}"), NULL,
+		 "spec.json: options.x.description: expected a string, got integer");
+	/* a broken declaration is not used to judge options.json: one message */
+	bad_only(OPTS("'size': {'type': 'int'}"), "{'size': 'big'}",
+		 "spec.json: options.size.type: must be one of \"string\", \"integer\", \"number\", \"boolean\"");
+	/* all kinds, fine */
+	spec_free(parse_ok(OPTS("'_s': {'type': 'string', 'description': 'd'}, 'i9': {'type': 'integer', "
+				"'default': -3, 'minimum': -5.5}, 'n': {'type': 'number', 'enum': [1, 2.5], "
+				"'default': 1}, 'b': {'type': 'boolean', 'default': false}"),
+			   "{'_s': ''}"));
+}
+
+static void test_options_json(void **state)
+{
+	int n;
+	char *all;
+	struct spec *s;
+
+	(void)state;
+	bad_only(PIZZA, "{'size': 60}", "options.json: size: 60 is above the maximum 50");
+	bad_only(PIZZA, "{'size': 10}", "options.json: size: 10 is below the minimum 20");
+	bad_only(PIZZA, "{'spice': 'mild2'}",
+		 "options.json: spice: \"mild2\" is not one of \"mild\", \"hot\", \"extra\"");
+	bad_only(PIZZA, "{'flavour': 'x'}", "options.json: flavour: unknown option");
+	bad_only(PIZZA, "{'size': 'big'}", "options.json: size: expected integer, got string");
+	bad_only(PIZZA, "{'size': 30.5}", "options.json: size: expected integer, got number");
+	bad_only(PIZZA, "{'size': null}", "options.json: size: expected integer, got null");
+	bad_only(PIZZA, "{'a\\nb': 1}", "options.json: a\\x0ab: unknown option");
+	/* all mistakes at once */
+	all = parse_bad(PIZZA, "{'size': 60, 'spice': 'x', 'flavour': 1}", &n);
+	assert_int_equal(n, 3);
+	assert_non_null(strstr(all, "options.json: flavour: unknown option"));
+	assert_non_null(strstr(all, "options.json: size: 60 is above the maximum 50"));
+	assert_non_null(strstr(all, "options.json: spice: \"x\" is not one of"));
+	free(all);
+
+	/* number and boolean options */
+	bad_only(OPTS("'ratio': {'type': 'number', 'minimum': 0, 'maximum': 1}"), "{'ratio': 1.5}",
+		 "options.json: ratio: 1.5 is above the maximum 1");
+	bad_only(OPTS("'loud': {'type': 'boolean'}"), "{'loud': 'yes'}",
+		 "options.json: loud: expected boolean, got string");
+	s = parse_ok(OPTS("'ratio': {'type': 'number', 'minimum': 0, 'maximum': 1}, 'loud': {'type': 'boolean'}"),
+		     "{'ratio': 1, 'loud': true}");
+	assert_int_equal(json_integer_value(json_object_get(s->options, "ratio")), 1);
+	assert_true(json_is_true(json_object_get(s->options, "loud")));
+	spec_free(s);
+
+	/* required options: no default and not given */
+	bad_only(OPTS("'who': {'type': 'string'}"), NULL, "options.json: who: required option is missing");
+	bad_only(OPTS("'who': {'type': 'string'}"), "{}", "options.json: who: required option is missing");
+	/* ...and the node that uses it gets no follow-up message */
+	bad_only("{'options': {'who': {'type': 'string'}}, 'inputs': {'i': {}},"
+		 " 'outputs': {'o': {'from': 'n'}}, 'nodes': {'n': {'op': 'grep', 'in': 'i', 'pattern': '${who}'}}}",
+		 NULL, "options.json: who: required option is missing");
+	/* an unreadable options.json is one message, not one per option */
+	bad_only(OPTS("'who': {'type': 'string'}"), "[1]", "options.json: expected a JSON object, got array");
+	s = parse_ok(OPTS("'who': {'type': 'string'}"), "{'who': 'me'}");
+	assert_string_equal(json_string_value(json_object_get(s->options, "who")), "me");
+	spec_free(s);
+	/* options given when none are declared */
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'i'}}}", "{'x': 1}",
+		 "options.json: x: unknown option");
+}
+
+/* ---- nodes and params ---- */
+
+static void test_nodes(void **state)
+{
+	(void)state;
+	bad_only("{'inputs': {'dough': {}}, 'outputs': {'o': {'from': 'knead'}},"
+		 " 'nodes': {'knead': {'op': 'uper', 'in': 'dough', 'whatever': 1}}}",
+		 NULL, "spec.json: nodes.knead.op: unknown operator \"uper\"");
+	bad_only(MINI("{'in': 'i'}"), NULL, "spec.json: nodes.n.op: missing required field");
+	bad_only(MINI("{'op': 5, 'in': 'i'}"), NULL,
+		 "spec.json: nodes.n.op: expected an operator name (string), got integer");
+	bad_only(MINI("{'op': 'a\\u0007\\\"b', 'in': 'i'}"), NULL,
+		 "spec.json: nodes.n.op: unknown operator \"a\\x07\\\"b\"");
+	bad_only(MINI("['pass']"), NULL, "spec.json: nodes.n: expected an object, got array");
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'n'}}, 'nodes': 'n'}", NULL,
+		 "spec.json: nodes: expected an object, got string");
+	bad_only(MINI("{'op': 'pass'}"), NULL, "spec.json: nodes.n.in: missing required field");
+	bad_only(MINI("{'op': 'pass', 'in': 'i', 'description': 5}"), NULL,
+		 "spec.json: nodes.n.description: expected a string, got integer");
+	spec_free(parse_ok(MINI("{'op': 'pass', 'in': 'i', 'description': 'copies'}"), NULL));
+}
+
+static void test_in(void **state)
+{
+	(void)state;
+	bad_only("{'inputs': {'dough': {}}, 'outputs': {'o': {'from': 'bake'}},"
+		 " 'nodes': {'bake': {'op': 'pass', 'in': 'baek'}}}",
+		 NULL, "spec.json: nodes.bake.in: unknown stream \"baek\"");
+	/* the typo'd input then looks unused, but that is not said twice */
+	bad_only("{'inputs': {'dough': {}}, 'outputs': {'o': {'from': 'bake'}},"
+		 " 'nodes': {'bake': {'op': 'zip', 'in': ['dough', 'namez']}}}",
+		 NULL, "spec.json: nodes.bake.in[1]: unknown stream \"namez\"");
+	bad_only(MINI("{'op': 'pass', 'in': 5}"), NULL,
+		 "spec.json: nodes.n.in: expected a stream name, an array of stream names or "
+		 "{\"in\": STREAM}, got integer");
+	bad_only(MINI("{'op': 'pass', 'in': ['i', 5]}"), NULL,
+		 "spec.json: nodes.n.in[1]: expected a stream name (string), got integer");
+	bad(MINI("{'op': 'pass', 'in': []}"), NULL,
+	    "spec.json: nodes.n.in: operator \"pass\" needs at least 1 input, got 0");
+	bad_only(MINI("{'op': 'one', 'in': ['i', 'i']}"), NULL,
+		 "spec.json: nodes.n.in: operator \"one\" takes at most 1 input, got 2");
+	bad_only(MINI("{'op': 'zip', 'in': 'i'}"), NULL,
+		 "spec.json: nodes.n.in: operator \"zip\" needs at least 2 inputs, got 1");
+	bad_only(MINI("{'op': 'zip', 'in': ['i', 'i', 'i', 'i']}"), NULL,
+		 "spec.json: nodes.n.in: operator \"zip\" takes at most 3 inputs, got 4");
+	/* {"in": STREAM} is one positional input */
+	spec_free(parse_ok(MINI("{'op': 'pass', 'in': {'in': 'i'}}"), NULL));
+	bad_only(MINI("{'op': 'pass', 'in': {'in': 'i', 'foo': 'i'}}"), NULL,
+		 "spec.json: nodes.n.in.foo: operator \"pass\" has no input port \"foo\"");
+	/* "op" and "in" are never expanded */
+	bad_only("{'options': {'x': {'type': 'string', 'default': 'i'}}, 'inputs': {'i': {}},"
+		 " 'outputs': {'o': {'from': 'n'}}, 'nodes': {'n': {'op': 'pass', 'in': '${x}'}}}",
+		 NULL, "spec.json: nodes.n.in: unknown stream \"${x}\"");
+	/* the stream name in a message is shown safely */
+	bad_only(MINI("{'op': 'pass', 'in': 'a\\tb'}"), NULL,
+		 "spec.json: nodes.n.in: unknown stream \"a\\x09b\"");
+}
+
+static void test_params(void **state)
+{
+	struct spec *s;
+
+	(void)state;
+	bad_only(MINI("{'op': 'exec', 'in': 'i', 'argv': ['cat'], 'colour': 'red'}"), NULL,
+		 "spec.json: nodes.n.colour: unknown parameter for operator \"exec\"");
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'bake'}},"
+		 " 'nodes': {'bake': {'op': 'exec', 'in': 'i'}}}",
+		 NULL, "spec.json: nodes.bake.argv: missing required parameter");
+	bad_only(MINI("{'op': 'exec', 'in': 'i', 'argv': 'cat'}"), NULL,
+		 "spec.json: nodes.n.argv: expected an array of strings, got string");
+	bad_only(MINI("{'op': 'exec', 'in': 'i', 'argv': ['cat', 1, 2]}"), NULL,
+		 "spec.json: nodes.n.argv[1]: expected a string, got integer");
+	bad_only(MINI("{'op': 'exec', 'in': 'i', 'argv': ['cat'], 'env': {'A': 'x', 'B': 1}}"), NULL,
+		 "spec.json: nodes.n.env.B: expected a string, got integer");
+	bad_only(MINI("{'op': 'exec', 'in': 'i', 'argv': ['cat'], 'env': ['A=1']}"), NULL,
+		 "spec.json: nodes.n.env: expected an object of strings, got array");
+	bad_only(MINI("{'op': 'exec', 'in': 'i', 'argv': ['cat'], 'accept_exit': [0, '1']}"), NULL,
+		 "spec.json: nodes.n.accept_exit[1]: expected an integer, got string");
+	bad_only(MINI("{'op': 'exec', 'in': 'i', 'argv': ['cat'], 'timeout_ms': 1.5}"), NULL,
+		 "spec.json: nodes.n.timeout_ms: expected an integer, got number");
+	bad_only(MINI("{'op': 'grep', 'in': 'i', 'pattern': 'x', 'invert': 'yes'}"), NULL,
+		 "spec.json: nodes.n.invert: expected a boolean, got string");
+	bad_only(MINI("{'op': 'grep', 'in': 'i', 'pattern': ['x']}"), NULL,
+		 "spec.json: nodes.n.pattern: expected a string, got array");
+	bad_only(MINI("{'op': 'delay', 'in': 'i', 'ms': '5'}"), NULL,
+		 "spec.json: nodes.n.ms: expected a number, got string");
+	bad_only(MINI("{'op': 'bag', 'in': 'i', 'o': []}"), NULL,
+		 "spec.json: nodes.n.o: expected an object, got array");
+	s = parse_ok(MINI("{'op': 'delay', 'in': 'i', 'ms': 2.5}"), NULL);
+	spec_free(s);
+	s = parse_ok(MINI("{'op': 'bag', 'in': 'i', 'a': [null, {'x': [1, true]}], 'o': {}}"), NULL);
+	spec_free(s);
+	/* the operator's own check runs once the types are right */
+	bad_only(MINI("{'op': 'head', 'in': 'i', 'n': -1}"), NULL, "spec.json: nodes.n.n: must be 0 or more");
+	bad_only(MINI("{'op': 'head', 'in': 'i', 'n': 'x'}"), NULL,
+		 "spec.json: nodes.n.n: expected an integer, got string");
+	bad_only(MINI("{'op': 'grep', 'in': 'i', 'pattern': '('}"), NULL,
+		 "spec.json: nodes.n.pattern: bad regex");
+	/* several nodes, several mistakes */
+	{
+		int n;
+		char *all = parse_bad("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'a'}},"
+				      " 'nodes': {'a': {'op': 'head', 'in': 'i'}, 'b': {'op': 'grep', 'in': 'a',"
+				      " 'pattern': '(', 'x': 1}, 'c': {'op': 'nope', 'in': 'b'}}}",
+				      NULL, &n);
+
+		/* b's check waits until its params are right */
+		assert_int_equal(n, 3);
+		assert_non_null(strstr(all, "spec.json: nodes.a.n: missing required parameter"));
+		assert_non_null(strstr(all, "spec.json: nodes.b.x: unknown parameter for operator \"grep\""));
+		assert_non_null(strstr(all, "spec.json: nodes.c.op: unknown operator \"nope\""));
+		free(all);
+	}
+}
+
+static void test_ports(void **state)
+{
+	struct spec *s;
+	char name[64];
+	int sp;
+
+	(void)state;
+	s = parse_ok("{'inputs': {'i': {}}, 'outputs': {'m': {'from': 's.match'}, 'r': {'from': 's.rest'},"
+		     " 'd': {'from': 's'}, 'u': {'from': 'u.out'}},"
+		     " 'nodes': {'s': {'op': 'split', 'in': 'i', 'pattern': 'x'}, 'u': {'op': 'upper', 'in': 's.rest'}}}",
+		     NULL);
+	sp = find_node(s, "s");
+	assert_int_equal(s->nodes[sp].nout, 2);
+	assert_int_equal(s->outputs[0].from.node, sp);
+	assert_int_equal(s->outputs[0].from.index, 0);
+	assert_int_equal(s->outputs[1].from.index, 1);
+	assert_int_equal(s->outputs[2].from.index, 0);
+	assert_int_equal(s->outputs[3].from.node, find_node(s, "u"));
+	assert_int_equal(s->nodes[find_node(s, "u")].in[0].index, 1);
+	spec_stream_name(s, s->outputs[1].from, name, sizeof(name));
+	assert_string_equal(name, "s.rest");
+	spec_stream_name(s, s->outputs[0].from, name, sizeof(name));
+	assert_string_equal(name, "s");
+	spec_free(s);
+
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 's.out'}},"
+		 " 'nodes': {'s': {'op': 'split', 'in': 'i', 'pattern': 'x'}}}",
+		 NULL, "spec.json: outputs.o.from: node \"s\" has no output port \"out\"");
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'x'}},"
+		 " 'nodes': {'knead': {'op': 'upper', 'in': 'i'}, 'x': {'op': 'pass', 'in': 'knead.foo'}}}",
+		 NULL, "spec.json: nodes.x.in: node \"knead\" has no output port \"foo\"");
+	/* an input has no ports */
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'i.out'}}}", NULL,
+		 "spec.json: outputs.o.from: unknown stream \"i.out\"");
+
+	/* dots in node names: the exact name first, then NODE.PORT at the last dot */
+	s = parse_ok("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'a.b'}, 'p': {'from': 'a.b.out'},"
+		     " 'q': {'from': 'a.b.c.rest'}},"
+		     " 'nodes': {'a.b': {'op': 'pass', 'in': 'i'}, 'a.b.c': {'op': 'split', 'in': 'a.b', 'pattern': 'x'}}}",
+		     NULL);
+	assert_int_equal(s->outputs[0].from.node, find_node(s, "a.b"));
+	assert_int_equal(s->outputs[1].from.node, find_node(s, "a.b"));
+	assert_int_equal(s->outputs[2].from.node, find_node(s, "a.b.c"));
+	assert_int_equal(s->outputs[2].from.index, 1);
+	spec_stream_name(s, s->outputs[2].from, name, sizeof(name));
+	assert_string_equal(name, "a.b.c.rest");
+	spec_free(s);
+}
+
+#define JOIN(in)                                                                                  \
+	"{'inputs': {'i': {}, 'j': {}}, 'outputs': {'o': {'from': 'jn'}}, 'nodes': {'jn': {'op': 'join', " \
+	"'in': " in "}}}"
+
+static void test_named_ports(void **state)
+{
+	struct spec *s = parse_ok(JOIN("{'right': 'j', 'left': 'i'}"), NULL);
+
+	(void)state;
+	assert_int_equal(s->nodes[0].nin, 2);
+	assert_int_equal(s->nodes[0].in[0].index, 0); /* left, in port order */
+	assert_int_equal(s->nodes[0].in[1].index, 1);
+	spec_free(s);
+	bad_only(JOIN("{'left': 'i', 'right': 'j', 'middle': 'i'}"), NULL,
+		 "spec.json: nodes.jn.in.middle: operator \"join\" has no input port \"middle\"");
+	{
+		int n;
+		char *all = parse_bad(JOIN("{'left': 'i', 'x': 'j'}"), NULL, &n);
+
+		assert_int_equal(n, 2);
+		assert_string_equal(all, "spec.json: nodes.jn.in.x: operator \"join\" has no input port \"x\"; "
+					 "spec.json: nodes.jn.in: missing input port \"right\"");
+		free(all);
+	}
+	bad_only(JOIN("{'left': 'i', 'right': 'nope'}") , NULL,
+		 "spec.json: nodes.jn.in.right: unknown stream \"nope\"");
+	bad_only(JOIN("{'left': 'i', 'right': ['j']}"), NULL,
+		 "spec.json: nodes.jn.in.right: expected a stream name (string), got array");
+	bad_only(JOIN("'i'"), NULL,
+		 "spec.json: nodes.jn.in: expected an object PORT -> STREAM (operator \"join\" has input "
+		 "ports \"left\", \"right\"), got string");
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'jn'}}, 'nodes': {'jn': {'op': 'join'}}}",
+		 NULL, "spec.json: nodes.jn.in: missing required field");
+}
+
+static void test_outputs(void **state)
+{
+	(void)state;
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {}, 'p': {'from': 'i'}}}", NULL,
+		 "spec.json: outputs.o.from: missing required field");
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 5}, 'p': {'from': 'i'}}}", NULL,
+		 "spec.json: outputs.o.from: expected a stream name (string), got integer");
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'i', 'to': 'x'}}}", NULL,
+		 "spec.json: outputs.o.to: unknown field");
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'nope'}, 'p': {'from': 'i'}}}", NULL,
+		 "spec.json: outputs.o.from: unknown stream \"nope\"");
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': 'i', 'p': {'from': 'i'}}}", NULL,
+		 "spec.json: outputs.o: expected an object, got string");
+}
+
+static void test_unused_inputs(void **state)
+{
+	(void)state;
+	bad_only("{'inputs': {'i': {}, 'extra': {'format': 'lines'}}, 'outputs': {'o': {'from': 'n'}},"
+		 " 'nodes': {'n': {'op': 'pass', 'in': 'i'}}}",
+		 NULL, "spec.json: inputs.extra: input is not used by any node or output");
+	/* read by a node whose output nobody reads: fine */
+	spec_free(parse_ok("{'inputs': {'i': {}, 'j': {}}, 'outputs': {'o': {'from': 'n'}},"
+			   " 'nodes': {'n': {'op': 'pass', 'in': 'i'}, 'm': {'op': 'count', 'in': 'j'}}}",
+			   NULL));
+}
+
+static void test_cycles(void **state)
+{
+	size_t cap = 64 * 1024, o = 0;
+	char *t, *all;
+	int n;
+
+	(void)state;
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'b'}},"
+		 " 'nodes': {'a': {'op': 'zip', 'in': ['i', 'b']}, 'b': {'op': 'pass', 'in': 'a'}}}",
+		 NULL, "spec.json: nodes.a.in: cycle a -> b -> a");
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'a'}},"
+		 " 'nodes': {'a': {'op': 'zip', 'in': ['i', 'a']}}}",
+		 NULL, "spec.json: nodes.a.in: cycle a -> a");
+	/* written out of order, with a node downstream and one upstream */
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'z'}},"
+		 " 'nodes': {'z': {'op': 'pass', 'in': 'c'}, 'c': {'op': 'pass', 'in': 'b'},"
+		 "  'b': {'op': 'pass', 'in': 'a'}, 'a': {'op': 'zip', 'in': ['up', 'c']},"
+		 "  'up': {'op': 'pass', 'in': 'i'}}}",
+		 NULL, "spec.json: nodes.c.in: cycle c -> a -> b -> c");
+	/* two separate cycles, each said once */
+	all = parse_bad("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'b'}, 'p': {'from': 'y'}},"
+			" 'nodes': {'a': {'op': 'zip', 'in': ['i', 'b']}, 'b': {'op': 'pass', 'in': 'a'},"
+			"  'x': {'op': 'zip', 'in': ['y', 'i']}, 'y': {'op': 'pass', 'in': 'x'},"
+			"  'after': {'op': 'zip', 'in': ['b', 'y']}}}",
+			NULL, &n);
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(all, "spec.json: nodes.a.in: cycle a -> b -> a"));
+	assert_non_null(strstr(all, "spec.json: nodes.x.in: cycle x -> y -> x"));
+	free(all);
+	/* through a named port */
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 's'}},"
+		 " 'nodes': {'s': {'op': 'split', 'in': ['i', 'u'], 'pattern': 'x'}, 'u': {'op': 'upper', 'in': 's.rest'}}}",
+		 NULL, "spec.json: nodes.s.in: cycle s -> u -> s");
+
+	/* a long cycle is cut in the message */
+	t = malloc(cap);
+	o += (size_t)snprintf(t + o, cap - o, "{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'n0'}}, 'nodes': {"
+					      "'n0': {'op': 'zip', 'in': ['i', 'n299']}");
+	for (int i = 1; i < 300; i++)
+		o += (size_t)snprintf(t + o, cap - o, ", 'n%d': {'op': 'pass', 'in': 'n%d'}", i, i - 1);
+	snprintf(t + o, cap - o, "}}");
+	all = parse_bad(t, NULL, &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(all, "spec.json: nodes.n0.in: cycle n0 -> n1 -> n2 -> "));
+	assert_non_null(strstr(all, " -> ... -> n0"));
+	free(all);
+	free(t);
+}
+
+/* ---- ${OPTION} ---- */
+
+#define SUBST(opts, node)                                                                  \
+	"{'options': {" opts "}, 'inputs': {'i': {}}, 'outputs': {'o': {'from': 'n'}}," \
+	" 'nodes': {'n': " node "}}"
+
+static void test_substitution(void **state)
+{
+	struct spec *s;
+	json_t *p;
+
+	(void)state;
+	bad_only("{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'bake'}},"
+		 " 'nodes': {'bake': {'op': 'exec', 'in': 'i', 'argv': ['sed', '${X}']}}}",
+		 NULL, "spec.json: nodes.bake.argv[1]: unknown option \"X\" in ${X}");
+	bad_only(SUBST("", "{'op': 'exec', 'in': 'i', 'argv': ['sh', '-c', 'echo ${HOME}']}"), NULL,
+		 "spec.json: nodes.n.argv[2]: unknown option \"HOME\" in ${HOME}");
+	bad_only(SUBST("'size': {'type': 'integer', 'default': 1}",
+		       "{'op': 'exec', 'in': 'i', 'argv': ['x', '${size']}"), NULL,
+		 "spec.json: nodes.n.argv[1]: unterminated ${ (write $$ for a literal $)");
+	bad_only(SUBST("", "{'op': 'exec', 'in': 'i', 'argv': ['x', '${}']}"), NULL,
+		 "spec.json: nodes.n.argv[1]: unknown option \"\" in ${}");
+	bad_only(SUBST("", "{'op': 'exec', 'in': 'i', 'argv': ['x'], 'env': {'A': '${a\\nb}'}}"), NULL,
+		 "spec.json: nodes.n.env.A: unknown option \"a\\x0ab\" in ${a\\x0ab}");
+
+	/* $$ is $, a lone $ stays */
+	s = parse_ok(SUBST("'size': {'type': 'integer', 'default': 30}",
+			   "{'op': 'exec', 'in': 'i', 'argv': ['sh', '-c', 'echo $${HOME} $$ $5 costs ${size}$', '$', '$$$']}"),
+		     NULL);
+	assert_string_equal(param_str(s, "n", "argv", 2), "echo ${HOME} $ $5 costs 30$");
+	assert_string_equal(param_str(s, "n", "argv", 3), "$");
+	assert_string_equal(param_str(s, "n", "argv", 4), "$$");
+	spec_free(s);
+
+	/* every type renders; strings verbatim; anywhere in the node */
+	s = parse_ok(SUBST("'r': {'type': 'number', 'default': 0.1}, 'big': {'type': 'number', 'default': 1e21},"
+			   " 'i': {'type': 'integer', 'default': -7}, 'b': {'type': 'boolean', 'default': true},"
+			   " 's': {'type': 'string', 'default': 'a \\\"q\\\" ${i} $$'}",
+			   "{'op': 'bag', 'in': 'i', 's': '${r}|${big}|${i}|${b}|${s}',"
+			   " 'o': {'deep': [{'x': '${i}'}], 'k${i}': '${b}'}, 'a': ['${r}', 5], 'description': '${s}'}"),
+		     "{'r': 2.5}");
+	assert_string_equal(param_str(s, "n", "s", -1), "2.5|1e+21|-7|true|a \"q\" ${i} $$");
+	p = s->nodes[0].params;
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(
+				    json_object_get(p, "o"), "deep"), 0), "x")),
+			    "-7");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(p, "o"), "k${i}")), "true");
+	assert_string_equal(param_str(s, "n", "a", 0), "2.5");
+	assert_string_equal(param_str(s, "n", "description", -1), "a \"q\" ${i} $$");
+	spec_free(s);
+
+	/* "${NAME}" alone where a number or boolean goes: the typed value */
+	s = parse_ok(SUBST("'lines': {'type': 'integer', 'default': 5}",
+			   "{'op': 'head', 'in': 'i', 'n': '${lines}'}"), "{'lines': 7}");
+	assert_int_equal(json_integer_value(json_object_get(s->nodes[0].params, "n")), 7);
+	spec_free(s);
+	s = parse_ok(SUBST("'wait': {'type': 'number', 'default': 2.5}", "{'op': 'delay', 'in': 'i', 'ms': '${wait}'}"),
+		     NULL);
+	assert_true(json_is_real(json_object_get(s->nodes[0].params, "ms")));
+	spec_free(s);
+	s = parse_ok(SUBST("'code': {'type': 'integer', 'default': 3}, 'inv': {'type': 'boolean', 'default': true}",
+			   "{'op': 'exec', 'in': 'i', 'argv': ['x'], 'accept_exit': [0, '${code}'], 'timeout_ms': '${code}'}"),
+		     NULL);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(s->nodes[0].params, "accept_exit"), 1)), 3);
+	assert_int_equal(json_integer_value(json_object_get(s->nodes[0].params, "timeout_ms")), 3);
+	spec_free(s);
+	/* the typed value is still checked by the operator */
+	bad_only(SUBST("'lines': {'type': 'integer', 'default': 5}", "{'op': 'head', 'in': 'i', 'n': '${lines}'}"),
+		 "{'lines': -2}", "spec.json: nodes.n.n: must be 0 or more");
+	/* a string option can't fill an integer */
+	bad_only(SUBST("'lines': {'type': 'string', 'default': '5'}", "{'op': 'head', 'in': 'i', 'n': '${lines}'}"),
+		 NULL, "spec.json: nodes.n.n: expected an integer, got string");
+	/* an option declared but broken: no follow-up message from the node */
+	bad_only(SUBST("'lines': {'type': 'integer', 'default': 'x'}", "{'op': 'head', 'in': 'i', 'n': '${lines}'}"),
+		 NULL, "spec.json: options.lines.default: expected integer, got string");
+}
+
+/* Expansion can't blow memory up: 100 copies of a 500 KB option. */
+static void test_substitution_limit(void **state)
+{
+	struct buf spec = {0}, opts = {0};
+	struct spec *s = NULL;
+	struct errs e;
+	char chunk[1024], *all;
+
+	(void)state;
+	buf_printf(&spec, "{\"options\": {\"big\": {\"type\": \"string\"}},"
+			  " \"inputs\": {\"i\": {}}, \"outputs\": {\"o\": {\"from\": \"n\"}},"
+			  " \"nodes\": {\"n\": {\"op\": \"exec\", \"in\": \"i\", \"argv\": [\"x\"");
+	for (int i = 0; i < 100; i++)
+		buf_printf(&spec, ", \"${big}\"");
+	buf_printf(&spec, "]}}}");
+	memset(chunk, 'x', sizeof(chunk));
+	buf_printf(&opts, "{\"big\": \"");
+	for (int i = 0; i < 500; i++)
+		buf_append(&opts, chunk, sizeof(chunk));
+	buf_printf(&opts, "\"}");
+	assert_int_equal(parse_raw(spec.p, spec.len, opts.p, opts.len, &s, &e), -EINVAL);
+	all = errs_join(&e);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(all, "expanding options makes the spec larger than 16 MiB"));
+	free(all);
+	errs_free(&e);
+	buf_free(&spec);
+	buf_free(&opts);
+}
+
+/* ---- {"use": NAME} and the registry check ---- */
+
+static void test_use(void **state)
+{
+	struct spec *s;
+	struct errs e;
+	struct spec_ctx none = {.find_op = fake_find};
+	const char *text = "{\"use\": \"pizza\"}";
+
+	(void)state;
+	s = parse_ok("{'use': 'pizza'}", NULL);
+	assert_string_equal(s->use, "pizza");
+	assert_string_equal(s->name, "pizza");
+	assert_non_null(json_object_get(s->root, "nodes"));
+	assert_null(json_object_get(s->root, "use"));
+	assert_string_equal(param_str(s, "bake", "argv", 1), "s/^/mild 30cm: /");
+	spec_free(s);
+	s = parse_ok("{'use': 'pizza'}", "{'spice': 'extra'}");
+	assert_string_equal(param_str(s, "bake", "argv", 1), "s/^/extra 30cm: /");
+	spec_free(s);
+
+	bad_only("{'use': 'pizza'}", "{'size': 60}", "options.json: size: 60 is above the maximum 50");
+	bad_only("{'use': 'nope'}", NULL, "spec.json: use: no registered spec \"nope\"");
+	bad_only("{'use': 5}", NULL, "spec.json: use: expected the name of a registered spec (string), got integer");
+	bad_only("{'use': '../etc/passwd'}", NULL,
+		 "spec.json: use: invalid name (1 to 255 bytes of [A-Za-z0-9._-], not starting with '.')");
+	bad_only("{'use': 'pizza', 'nodes': {}}", NULL, "spec.json: nodes: not allowed together with \"use\"");
+	bad_only("{'use': 'broken'}", NULL, "spec.json: use broken: nodes.x.op: unknown operator \"uper\"");
+	bad("{'use': 'garbled'}", NULL, "spec.json: use garbled: line 1, column ");
+	bad_only("{'use': 'alias'}", NULL, "spec.json: use alias: use: a registered spec cannot use another one");
+
+	/* no registry at all */
+	errs_init(&e);
+	assert_int_equal(spec_parse(text, strlen(text), NULL, 0, &none, &s, &e), -EINVAL);
+	assert_null(s);
+	assert_string_equal(e.msg[0], "spec.json: use: no registered spec \"pizza\"");
+	errs_free(&e);
+}
+
+static int check_reg(const char *spec, char **all)
+{
+	char *t = jq(spec);
+	struct errs e;
+	int rc;
+
+	errs_init(&e);
+	rc = spec_check_registered(t, strlen(t), &ctx, &e);
+	check_messages(&e);
+	assert_true(rc == 0 ? e.n == 0 : e.n > 0);
+	*all = errs_join(&e);
+	errs_free(&e);
+	free(t);
+	return rc;
+}
+
+static void test_check_registered(void **state)
+{
+	char *all;
+
+	(void)state;
+	assert_int_equal(check_reg(PIZZA, &all), 0);
+	assert_null(all);
+	/* required options may lack values; their ${} stay as they are */
+	assert_int_equal(check_reg(SUBST("'who': {'type': 'string'}, 'lines': {'type': 'integer'},"
+					 " 'inv': {'type': 'boolean'}",
+					 "{'op': 'grep', 'in': 'i', 'pattern': 'x${who}', 'invert': '${inv}'}"),
+				   &all), 0);
+	assert_null(all);
+	assert_int_equal(check_reg(SUBST("'lines': {'type': 'integer'}",
+					 "{'op': 'head', 'in': 'i', 'n': '${lines}'}"), &all), 0);
+	assert_null(all);
+	/* defaults are used for checking */
+	assert_int_equal(check_reg(SUBST("'pat': {'type': 'string', 'default': '('}",
+					 "{'op': 'grep', 'in': 'i', 'pattern': '${pat}'}"), &all), -EINVAL);
+	assert_string_equal(all, "spec.json: nodes.n.pattern: bad regex");
+	free(all);
+	/* still: undeclared options, wrong types, and everything else */
+	assert_int_equal(check_reg(SUBST("", "{'op': 'exec', 'in': 'i', 'argv': ['x', '${Y}']}"), &all), -EINVAL);
+	assert_string_equal(all, "spec.json: nodes.n.argv[1]: unknown option \"Y\" in ${Y}");
+	free(all);
+	assert_int_equal(check_reg(SUBST("'lines': {'type': 'string'}",
+					 "{'op': 'head', 'in': 'i', 'n': '${lines}'}"), &all), -EINVAL);
+	assert_string_equal(all, "spec.json: nodes.n.n: expected an integer, got string");
+	free(all);
+	assert_int_equal(check_reg("{'use': 'pizza'}", &all), -EINVAL);
+	assert_string_equal(all, "spec.json: use: a registered spec cannot use another one");
+	free(all);
+	assert_int_equal(check_reg(MINI("{'op': 'uper', 'in': 'i'}"), &all), -EINVAL);
+	assert_string_equal(all, "spec.json: nodes.n.op: unknown operator \"uper\"");
+	free(all);
+	assert_int_equal(check_reg("{", &all), -EINVAL);
+	assert_non_null(strstr(all, "spec.json: line 1"));
+	free(all);
+}
+
+/* ---- hostile input ---- */
+
+static void test_many_errors(void **state)
+{
+	struct buf b = {0};
+	struct spec *s = NULL;
+	struct errs e;
+
+	(void)state;
+	buf_printf(&b, "{\"outputs\": {\"o\": {\"from\": \"i\"}}, \"inputs\": {\"i\": {}}");
+	for (int i = 0; i < 100; i++)
+		buf_printf(&b, ", \"f%d\": 1", i);
+	buf_printf(&b, "}");
+	assert_int_equal(parse_raw(b.p, b.len, NULL, 0, &s, &e), -EINVAL);
+	assert_int_equal(e.n, LJ_ERRS_MAX);
+	assert_int_equal(e.dropped, 100 - LJ_ERRS_MAX);
+	errs_free(&e);
+	buf_free(&b);
+}
+
+static void test_deep_nesting(void **state)
+{
+	struct buf b = {0};
+	struct spec *s = NULL;
+	struct errs e;
+	char *all;
+
+	(void)state;
+	/* 2,000 levels inside a param: jansson takes it, we refuse it once */
+	buf_printf(&b, "{\"inputs\": {\"i\": {}}, \"outputs\": {\"o\": {\"from\": \"n\"}},"
+		       " \"nodes\": {\"n\": {\"op\": \"bag\", \"in\": \"i\", \"a\": ");
+	for (int i = 0; i < 2000; i++)
+		buf_append(&b, "[1,", 3);
+	buf_append(&b, "\"${x}\"", 6);
+	for (int i = 0; i < 2000; i++)
+		buf_append(&b, "]", 1);
+	buf_printf(&b, "}}}");
+	assert_int_equal(parse_raw(b.p, b.len, NULL, 0, &s, &e), -EINVAL);
+	all = errs_join(&e);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(all, "spec.json: nodes.n.a[1][1][1]"));
+	assert_non_null(strstr(all, ": nested more than 64 levels deep"));
+	free(all);
+	errs_free(&e);
+	buf_free(&b);
+
+	/* deeper than jansson allows: its error, no crash */
+	buf_printf(&b, "{\"a\": ");
+	for (int i = 0; i < 5000; i++)
+		buf_append(&b, "[", 1);
+	assert_int_equal(parse_raw(b.p, b.len, NULL, 0, &s, &e), -EINVAL);
+	errs_free(&e);
+	buf_free(&b);
+
+	/* a deep schema */
+	buf_printf(&b, "{\"inputs\": {\"i\": {\"format\": \"json\", \"schema\": ");
+	for (int i = 0; i < 1000; i++)
+		buf_printf(&b, "{\"items\": ");
+	buf_printf(&b, "{}");
+	for (int i = 0; i < 1000; i++)
+		buf_append(&b, "}", 1);
+	buf_printf(&b, "}}, \"outputs\": {\"o\": {\"from\": \"i\"}}}");
+	assert_int_equal(parse_raw(b.p, b.len, NULL, 0, &s, &e), -EINVAL);
+	all = errs_join(&e);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(all, "schemas nested more than 64 levels deep"));
+	free(all);
+	errs_free(&e);
+	buf_free(&b);
+}
+
+static void test_huge_strings(void **state)
+{
+	struct buf b = {0};
+	struct spec *s = NULL;
+	struct errs e;
+	char *all;
+
+	(void)state;
+	/* a 900 KB param with an option in the middle */
+	buf_printf(&b, "{\"options\": {\"x\": {\"type\": \"string\", \"default\": \"X\"}}, \"inputs\": {\"i\": {}},"
+		       " \"outputs\": {\"o\": {\"from\": \"n\"}}, \"nodes\": {\"n\": {\"op\": \"bag\", \"in\": \"i\", \"s\": \"");
+	for (int i = 0; i < 450 * 1024; i++)
+		buf_append(&b, "a", 1);
+	buf_append(&b, "${x}", 4);
+	for (int i = 0; i < 450 * 1024; i++)
+		buf_append(&b, "b", 1);
+	buf_printf(&b, "\"}}}");
+	assert_int_equal(parse_raw(b.p, b.len, NULL, 0, &s, &e), 0);
+	assert_int_equal(strlen(param_str(s, "n", "s", -1)), 900 * 1024 + 1);
+	spec_free(s);
+	errs_free(&e);
+	buf_free(&b);
+
+	/* a 900 KB stream name of control characters: the message stays short */
+	buf_printf(&b, "{\"inputs\": {\"i\": {}}, \"outputs\": {\"o\": {\"from\": \"");
+	for (int i = 0; i < 150 * 1024; i++)
+		buf_append(&b, "\\u0001", 6);
+	buf_printf(&b, "\"}}}");
+	assert_int_equal(parse_raw(b.p, b.len, NULL, 0, &s, &e), -EINVAL);
+	all = errs_join(&e);
+	assert_true(strlen(all) < 400);
+	assert_non_null(strstr(all, "spec.json: outputs.o.from: unknown stream \"\\x01\\x01"));
+	free(all);
+	errs_free(&e);
+	buf_free(&b);
+}
+
+/* Every value of the pizza replaced by every kind of JSON value, and every
+ * key removed: always a clean yes or no, never a crash or a leak. */
+static void try_doc(json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_COMPACT);
+	struct spec *s = NULL;
+	struct errs e;
+
+	parse_raw(text, strlen(text), NULL, 0, &s, &e);
+	spec_free(s);
+	errs_free(&e);
+	errs_init(&e);
+	spec_check_registered(text, strlen(text), &ctx, &e);
+	check_messages(&e);
+	errs_free(&e);
+	free(text);
+}
+
+static void mutate_all(json_t *doc, json_t *v, int depth)
+{
+	static const char *const kinds[] = {"null", "true", "5", "-2.5", "\"x\"", "\"\"", "[]", "{}",
+					    "[1, \"a\"]", "{\"a\": 1}", "\"${spice}\"", "\"dough\"", NULL};
+	const char *key;
+	json_t *e, *saved;
+	size_t i;
+
+	if (depth > 8)
+		return;
+	json_t *keys = json_array();
+
+	/* keys first: the object changes while we work on it */
+	json_object_foreach(v, key, e)
+		json_array_append_new(keys, json_string(key));
+	json_array_foreach(keys, i, e) {
+		key = json_string_value(e);
+		saved = json_incref(json_object_get(v, key));
+		for (int k = 0; kinds[k]; k++) {
+			json_object_set_new(v, key, json_loads(kinds[k], JSON_DECODE_ANY, NULL));
+			try_doc(doc);
+		}
+		json_object_del(v, key);
+		try_doc(doc);
+		json_object_set_new(v, key, saved);
+		mutate_all(doc, saved, depth + 1);
+	}
+	json_decref(keys);
+	json_array_foreach(v, i, e) {
+		saved = json_incref(e);
+		for (int k = 0; kinds[k]; k++) {
+			json_array_set_new(v, i, json_loads(kinds[k], JSON_DECODE_ANY, NULL));
+			try_doc(doc);
+		}
+		json_array_set_new(v, i, saved);
+		mutate_all(doc, saved, depth + 1);
+	}
+}
+
+static void test_wrong_types_everywhere(void **state)
+{
+	char *text = jq(PIZZA);
+	json_t *doc = json_loads(text, 0, NULL);
+
+	(void)state;
+	assert_non_null(doc);
+	mutate_all(doc, doc, 0);
+	json_decref(doc);
+	free(text);
+}
+
+/* Byte-level mutations of the pizza and of options.json. */
+static void test_mutations(void **state)
+{
+	static const char *const bits[] = {"{", "}", "[", "]", "\"", ",", ":", ".", "$", "${", "}",
+					   "\"in\":", "\"op\":", "\"bake\"", "\"dough\"", "\\u0000",
+					   "\\", "\xff", "\x01", "1e999", "-0", "null", "\"s.rest\"", NULL};
+	char *pizza = jq(PIZZA), *opts = jq("{'spice': 'hot', 'size': 42}");
+	uint64_t rnd = 0x9e3779b97f4a7c15ull;
+	size_t plen = strlen(pizza), olen = strlen(opts);
+	int accepted = 0;
+
+	(void)state;
+	for (int round = 0; round < 3000; round++) {
+		char buf[4096], obuf[256];
+		size_t len = plen, ol = olen;
+		struct spec *s = NULL;
+		struct errs e;
+
+		memcpy(buf, pizza, plen);
+		memcpy(obuf, opts, olen);
+		for (int m = 0; m < 1 + round % 4; m++) {
+			size_t at, n;
+			const char *bit;
+
+			rnd ^= rnd << 13;
+			rnd ^= rnd >> 7;
+			rnd ^= rnd << 17;
+			if (len < 16)
+				break;
+			at = (size_t)(rnd >> 20) % len;
+			switch (rnd % 4) {
+			case 0: /* delete a few bytes */
+				n = 1 + (rnd >> 8) % 8;
+				if (at + n > len)
+					n = len - at;
+				memmove(buf + at, buf + at + n, len - at - n);
+				len -= n;
+				break;
+			case 1: /* insert a piece */
+				bit = bits[(rnd >> 40) % (sizeof(bits) / sizeof(bits[0]) - 1)];
+				n = strlen(bit);
+				if (len + n < sizeof(buf)) {
+					memmove(buf + at + n, buf + at, len - at);
+					memcpy(buf + at, bit, n);
+					len += n;
+				}
+				break;
+			case 2: /* flip a byte */
+				buf[at] = (char)(rnd >> 32);
+				break;
+			default: /* damage options.json */
+				obuf[(rnd >> 24) % ol] = (char)(rnd >> 48);
+				break;
+			}
+		}
+		if (parse_raw(buf, len, round % 3 ? obuf : NULL, ol, &s, &e) == 0)
+			accepted++;
+		spec_free(s);
+		errs_free(&e);
+	}
+	/* some mutations are harmless (inside strings): the check isn't vacuous */
+	assert_true(accepted > 0);
+	free(pizza);
+	free(opts);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pizza_defaults),
+		cmocka_unit_test(test_pizza_options),
+		cmocka_unit_test(test_real_ops),
+		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_long_chain),
+		cmocka_unit_test(test_too_many_nodes),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_top_level),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_inputs),
+		cmocka_unit_test(test_option_declarations),
+		cmocka_unit_test(test_options_json),
+		cmocka_unit_test(test_nodes),
+		cmocka_unit_test(test_in),
+		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_ports),
+		cmocka_unit_test(test_named_ports),
+		cmocka_unit_test(test_outputs),
+		cmocka_unit_test(test_unused_inputs),
+		cmocka_unit_test(test_cycles),
+		cmocka_unit_test(test_substitution),
+		cmocka_unit_test(test_substitution_limit),
+		cmocka_unit_test(test_use),
+		cmocka_unit_test(test_check_registered),
+		cmocka_unit_test(test_many_errors),
+		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_huge_strings),
+		cmocka_unit_test(test_wrong_types_everywhere),
+		cmocka_unit_test(test_mutations),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
