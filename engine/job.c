@@ -16,6 +16,7 @@
 #include "store.h"
 
 static void job_check_done(struct job *j);
+static char *get_text(struct job *j, const char *file, size_t *len);
 
 const char *job_state_name(enum job_state s)
 {
@@ -552,6 +553,7 @@ int job_submit_spec(struct job *j, const char *text, size_t len, uid_t writer)
 		free(all);
 		errs_free(&errs);
 		spec_free(sp);
+		job_save_text(j, "spec.json", text, len);
 		job_save_status(j);
 		return rc == -EPERM ? -EPERM : -EINVAL;
 	}
@@ -697,9 +699,11 @@ char *job_options_text(struct job *j, size_t *len)
 
 /* ---- the end of a job -------------------------------------------------------- */
 
+/* Outputs first, inputs last: a node woken by its failed input must find
+ * its own output failed already, never end it as if it were complete. */
 static void fail_streams(struct job *j, int err)
 {
-	for (int i = 0; i < j->nstreams; i++)
+	for (int i = j->nstreams - 1; i >= 0; i--)
 		stream_fail(j->streams[i], err);
 	for (int i = 0; i < j->ninputs; i++)
 		stream_fail(j->inputs[i].s, err);
@@ -897,6 +901,80 @@ bool job_unwait(struct job *j, struct stream_waiter *w)
 
 /* ---- ctl ------------------------------------------------------------------------ */
 
+/* The spec of a job that has run, as it ran: a registered spec is taken as
+ * it was then (resolved.json), not as the registry has it now. */
+static int reparse(struct job *j, struct spec **sp, struct errs *errs)
+{
+	size_t rlen = 0;
+	char *resolved = get_text(j, "resolved.json", &rlen);
+	int rc;
+
+	errs_init(errs);
+	if (resolved)
+		rc = spec_parse(resolved, rlen, j->opts_text, j->opts_len, &j->env->spec_ctx, sp, errs);
+	else if (j->spec_text)
+		rc = spec_parse(j->spec_text, j->spec_len, j->opts_text, j->opts_len,
+				&j->env->spec_ctx, sp, errs);
+	else
+		rc = -EINVAL;
+	free(resolved);
+	return rc;
+}
+
+/* Restart keeps every stream object (open files and readers may hold
+ * them): inputs as they are, complete; the others emptied; new nodes. */
+static int rebuild_nodes(struct job *j, struct spec *sp)
+{
+	int total = sp->ninputs, k, rc = 0;
+
+	for (int i = 0; i < sp->nnodes; i++)
+		total += sp->nodes[i].nout;
+	if (total != j->nstreams || sp->nnodes != (j->spec ? j->spec->nnodes : -1))
+		return -EINVAL;
+	for (int i = 0; i < j->nnodes; i++)
+		node_release(&j->nodes[i]);
+	for (int i = 0; i < j->ninputs; i++) {
+		struct stream *s = j->inputs[i].s;
+		atomic_store(&s->error, 0);
+		atomic_store(&s->ended, true);
+		j->inputs[i].partial.len = 0;
+	}
+	for (int i = sp->ninputs; i < j->nstreams && rc == 0; i++)
+		rc = stream_reset(j->streams[i]);
+	if (rc < 0)
+		return rc;
+	if (!j->nodes)
+		j->nodes = calloc((size_t)sp->nnodes + 1, sizeof(*j->nodes));
+	if (!j->nodes)
+		return -ENOMEM;
+	for (k = 0; k < sp->nnodes; k++) {
+		struct spec_node *sn = &sp->nodes[k];
+		struct stream *ins[sn->nin + 1], *outs[sn->nout + 1];
+
+		for (int i = 0; i < sn->nin; i++) {
+			struct stream_ref r = sn->in[i];
+			ins[i] = j->streams[r.node < 0 ? r.index : j->node_stream[r.node] + r.index];
+		}
+		for (int p = 0; p < sn->nout; p++)
+			outs[p] = j->streams[j->node_stream[k] + p];
+		rc = node_init(&j->nodes[k], j, k, sn, ins, outs);
+		if (rc < 0) {
+			for (int i = 0; i <= k; i++)
+				node_release(&j->nodes[i]);
+			j->nnodes = j->nodes_left = 0;
+			return rc;
+		}
+	}
+	j->nnodes = k;
+	j->nodes_left = k;
+	{
+		/* Nodes point into the spec they were made from. */
+		spec_free(j->spec);
+		j->spec = sp;
+	}
+	return rc;
+}
+
 static int job_restart(struct job *j)
 {
 	struct spec *sp = NULL;
@@ -912,9 +990,7 @@ static int job_restart(struct job *j)
 		return -EINVAL;
 	}
 	pthread_mutex_unlock(&j->lock);
-	errs_init(&errs);
-	rc = spec_parse(j->spec_text, j->spec_len, j->opts_text, j->opts_len,
-			&j->env->spec_ctx, &sp, &errs);
+	rc = reparse(j, &sp, &errs);
 	if (rc < 0) {
 		for (int i = 0; i < errs.n; i++)
 			job_log(j, LOG_ERROR, "ctl: restart: %s", errs.msg[i]);
@@ -923,26 +999,10 @@ static int job_restart(struct job *j)
 	}
 	errs_free(&errs);
 	pthread_mutex_lock(&j->lock);
-	free_graph(j);
-	spec_free(j->spec);
-	j->spec = sp;
-	/* From the stored inputs: each is complete as it is now. */
-	for (int i = 0; i < j->ninputs; i++) {
-		struct stream *s = j->inputs[i].s;
-		atomic_store(&s->error, 0);
-		atomic_store(&s->ended, true);
-		j->inputs[i].partial.len = 0;
-	}
-	rc = build_graph(j, sp, true);
-	for (int i = j->ninputs; rc == 0 && i < j->nstreams; i++) {
-		bool is_input = false;
-		for (int k = 0; k < j->ninputs; k++)
-			is_input |= j->inputs[k].s == j->streams[i];
-		if (!is_input)
-			rc = stream_reset(j->streams[i]);
-	}
+	rc = rebuild_nodes(j, sp);
 	if (rc < 0) {
 		pthread_mutex_unlock(&j->lock);
+		spec_free(sp);
 		job_log(j, LOG_ERROR, "ctl: restart: %s", strerror(-rc));
 		return rc;
 	}
@@ -1158,20 +1218,10 @@ int job_load(struct env *e, const char *name, struct job **out)
 		load_pending_inputs(j, st);
 		j->stopped = false;
 	} else {
-		size_t rlen = 0;
-		char *resolved = get_text(j, "resolved.json", &rlen);
 		struct errs errs;
 		struct spec *sp = NULL;
 
-		errs_init(&errs);
-		if (resolved)
-			rc = spec_parse(resolved, rlen, j->opts_text, j->opts_len, &e->spec_ctx, &sp, &errs);
-		else if (j->spec_text)
-			rc = spec_parse(j->spec_text, j->spec_len, j->opts_text, j->opts_len,
-					&e->spec_ctx, &sp, &errs);
-		else
-			rc = -EINVAL;
-		free(resolved);
+		rc = reparse(j, &sp, &errs);
 		errs_free(&errs);
 		if (rc == 0) {
 			j->spec = sp;

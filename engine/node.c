@@ -334,7 +334,12 @@ struct env *node_env(struct node *n)
 static void node_finish(struct node *n, int rc)
 {
 	uint64_t rin = 0, bin = 0, rout = 0, bout = 0;
-	bool ok = rc == NODE_DONE && !n->why;
+	bool stopped = n->stopping, ok;
+
+	/* An input that ended with an error ended the job, not the data. */
+	for (int i = 0; i < n->nin; i++)
+		stopped = stopped || stream_error(n->in[i].s) != 0;
+	ok = rc == NODE_DONE && !n->why && !stopped;
 
 	if (n->op_started && n->op->stop)
 		n->op->stop(n);
@@ -358,14 +363,14 @@ static void node_finish(struct node *n, int rc)
 		buf_free(&n->out[i].pending);
 	}
 	n->ended_ms = now_ms();
-	n->phase = ok ? NODE_PHASE_DONE : NODE_PHASE_FAILED;
-	if (ok || !n->stopping)
+	n->phase = ok || (stopped && !n->why) ? NODE_PHASE_DONE : NODE_PHASE_FAILED;
+	if (ok || !stopped)
 		node_log(n, "ended: in %llu records %llu bytes, out %llu records %llu bytes",
 			 (unsigned long long)rin, (unsigned long long)bin,
 			 (unsigned long long)rout, (unsigned long long)bout);
-	if (!ok && !n->why && !n->stopping)
+	if (!ok && !n->why && !stopped)
 		n->why = strdup(rc < 0 ? strerror(-rc) : "failed");
-	job_node_finished(n->job, n, ok ? 0 : -EIO, n->why);
+	job_node_finished(n->job, n, n->why ? -EIO : 0, n->why);
 }
 
 static bool node_activate(struct task *t)

@@ -166,12 +166,12 @@ void stream_end(struct stream *s)
 
 void stream_fail(struct stream *s, int err)
 {
+	/* Even a stream that ended whole reports the job's failure at its
+	 * end: a reader must not take a cancelled job's output for complete. */
 	pthread_mutex_lock(&s->append_lock);
-	if (!atomic_load(&s->ended) || atomic_load(&s->error) == 0) {
-		if (!atomic_load(&s->ended))
-			atomic_store(&s->error, err);
-		atomic_store(&s->ended, true);
-	}
+	if (atomic_load(&s->error) == 0)
+		atomic_store(&s->error, err);
+	atomic_store(&s->ended, true);
 	pthread_mutex_unlock(&s->append_lock);
 	notify(s, true);
 }

@@ -37,6 +37,7 @@ struct fh {
 	pthread_mutex_t poll_lock;  /* owner: the fh; guards ph */
 	struct fs *fs;
 	_Atomic uint64_t pos;       /* end of the last stream reply: what poll compares */
+	_Atomic int refs;           /* open + requests in flight + parked reads */
 };
 
 struct parked {
@@ -53,6 +54,25 @@ struct parked {
 static struct fh *fh_of(struct fuse_file_info *fi)
 {
 	return (struct fh *)(uintptr_t)fi->fh;
+}
+
+static void fh_free(struct fh *fh);
+static void read_fh(fuse_req_t req, struct fh *fh, size_t size, off_t off,
+		    struct fuse_file_info *fi);
+static unsigned poll_fh(struct fh *fh, struct fuse_pollhandle *ph);
+
+/* A killed reader's RELEASE can arrive while its READ is still being
+ * served or is parked: every request holds the handle while it uses it. */
+static struct fh *fh_hold(struct fh *fh)
+{
+	atomic_fetch_add(&fh->refs, 1);
+	return fh;
+}
+
+static void fh_drop(struct fh *fh)
+{
+	if (atomic_fetch_sub(&fh->refs, 1) == 1)
+		fh_free(fh);
 }
 
 static void fh_free(struct fh *fh)
@@ -128,6 +148,7 @@ static int open_ref(struct fs *fs, struct node_ref *r, int flags, struct fh **ou
 	if (!fh)
 		return -ENOMEM;
 	pthread_mutex_init(&fh->poll_lock, NULL);
+	atomic_store(&fh->refs, 1);
 	fh->fs = fs;
 	fh->kind = r->kind;
 	fh->index = r->index;
@@ -269,6 +290,7 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 				break;
 			}
 			pthread_mutex_init(&fh->poll_lock, NULL);
+			atomic_store(&fh->refs, 1);
 			fh->fs = fs;
 			fh->kind = r.kind = K_INPUT;
 			fh->index = r.index = i;
@@ -306,6 +328,7 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 				break;
 			}
 			pthread_mutex_init(&fh->poll_lock, NULL);
+			atomic_store(&fh->refs, 1);
 			fh->fs = fs;
 			fh->kind = K_REG_SPEC;
 			fh->index = r.index;
@@ -417,6 +440,7 @@ static void parked_wake(struct stream_waiter *w)
 		reply_wait(p->req, p->fh->job, p->off);
 	else
 		reply_stream(p->req, p->fh, p->size, p->off);
+	fh_drop(p->fh);
 	free(p);
 }
 
@@ -447,6 +471,7 @@ static void parked_interrupt(fuse_req_t req, void *data)
 	pthread_mutex_unlock(&fs->park_lock);
 	if (mine) {
 		fuse_reply_err(req, EINTR);
+		fh_drop(p->fh);
 		free(p);
 	}
 }
@@ -463,7 +488,7 @@ static void park(fuse_req_t req, struct fh *fh, size_t size, off_t off)
 	}
 	p->req = req;
 	p->fs = fs;
-	p->fh = fh;
+	p->fh = fh_hold(fh);
 	p->size = size;
 	p->off = off;
 	p->w.off = (uint64_t)off;
@@ -523,9 +548,15 @@ static void read_log(fuse_req_t req, struct log *l, size_t size, off_t off)
 
 void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct fh *fh = fh_of(fi);
+	struct fh *fh = fh_hold(fh_of(fi));
 
 	(void)ino;
+	read_fh(req, fh, size, off, fi);
+	fh_drop(fh);
+}
+
+static void read_fh(fuse_req_t req, struct fh *fh, size_t size, off_t off, struct fuse_file_info *fi)
+{
 	switch (fh->kind) {
 	case K_INPUT: case K_OUTPUT: case K_STREAM:
 		if (!fh->stream) {
@@ -629,7 +660,7 @@ static int write_ctl(struct fh *fh, const char *buf, size_t size)
 void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 	      struct fuse_file_info *fi)
 {
-	struct fh *fh = fh_of(fi);
+	struct fh *fh = fh_hold(fh_of(fi));
 	int rc;
 
 	(void)ino;
@@ -646,6 +677,7 @@ void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_
 	default:
 		rc = -EBADF;
 	}
+	fh_drop(fh);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -656,7 +688,7 @@ void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_
  * the close's errors (cp reports them). */
 void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fh *fh = fh_of(fi);
+	struct fh *fh = fh_hold(fh_of(fi));
 	struct fs *fs = fs_of(req);
 	int rc = 0;
 
@@ -695,13 +727,14 @@ void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	default:
 		break;
 	}
+	fh_drop(fh);
 	fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
 
 static void drop_poll(struct fh *fh)
 {
-	if (fh->stream && fh->pollw.wake)
-		stream_unwait(fh->stream, &fh->pollw);
+	if (fh->stream && fh->pollw.wake && stream_unwait(fh->stream, &fh->pollw))
+		fh_drop(fh); /* the parked poll waiter's hold */
 	pthread_mutex_lock(&fh->poll_lock);
 	if (fh->ph)
 		fuse_pollhandle_destroy(fh->ph);
@@ -717,7 +750,8 @@ void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	drop_poll(fh);
 	if (fh->input)
 		job_input_close(fh->job, fh->input);
-	fh_free(fh);
+	fh->input = NULL;
+	fh_drop(fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -736,14 +770,22 @@ static void poll_wake(struct stream_waiter *w)
 		fuse_lowlevel_notify_poll(ph);
 		fuse_pollhandle_destroy(ph);
 	}
+	fh_drop(fh);
 }
 
 void fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct fuse_pollhandle *ph)
 {
-	struct fh *fh = fh_of(fi);
-	unsigned revents = 0;
+	struct fh *fh = fh_hold(fh_of(fi));
 
 	(void)ino;
+	fuse_reply_poll(req, poll_fh(fh, ph));
+	fh_drop(fh);
+}
+
+static unsigned poll_fh(struct fh *fh, struct fuse_pollhandle *ph)
+{
+	unsigned revents = 0;
+
 	if (fh->kind == K_INPUT && fh->input)
 		revents |= POLLOUT;
 	if (!fh->stream) {
@@ -751,8 +793,7 @@ void fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct f
 			revents |= POLLIN;
 		if (ph)
 			fuse_pollhandle_destroy(ph);
-		fuse_reply_poll(req, revents | (fh->kind == K_WAIT ? 0 : POLLOUT));
-		return;
+		return revents | (fh->kind == K_WAIT ? 0 : POLLOUT);
 	}
 	/* Readable when there is data past what this handle was last given. */
 	if (stream_ended(fh->stream) || stream_size(fh->stream) > atomic_load(&fh->pos)) {
@@ -766,13 +807,17 @@ void fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct f
 		pthread_mutex_unlock(&fh->poll_lock);
 		if (old)
 			fuse_pollhandle_destroy(old);
-		stream_unwait(fh->stream, &fh->pollw);
+		if (fh->pollw.wake && stream_unwait(fh->stream, &fh->pollw))
+			fh_drop(fh);
 		fh->pollw.wake = poll_wake;
 		fh->pollw.off = atomic_load(&fh->pos);
-		if (!stream_wait(fh->stream, &fh->pollw))
+		fh_hold(fh);
+		if (!stream_wait(fh->stream, &fh->pollw)) {
 			revents |= POLLIN;
+			fh_drop(fh);
+		}
 	}
-	fuse_reply_poll(req, revents);
+	return revents;
 }
 
 /* At unmount: answer every parked request so nothing is left waiting. */
@@ -793,6 +838,7 @@ void fs_unpark_all(struct fs *fs)
 			break;
 		if (mine) {
 			fuse_reply_err(p->req, EIO);
+			fh_drop(p->fh);
 			free(p);
 		}
 	}

@@ -19,7 +19,12 @@ cat >"$LJ_TMP/spec.json" <<EOF
 }
 EOF
 
-sleepers() { pgrep -f "^sleep 1000\\.$$[12]\$" | tr '\n' ' '; }
+# sleepers: pids of the processes with the argument 1000.<pid>[12]
+# (a scan of /proc: procps may be missing)
+sleepers() {
+	grep -lsxzE "1000\\.$$[12]" /proc/[0-9]*/cmdline 2>/dev/null |
+		sed 's|^/proc/||; s|/cmdline$||' | tr '\n' ' '
+}
 
 # is_descendant PID ANCESTOR
 is_descendant() {
