@@ -795,28 +795,27 @@ static void job_check_done(struct job *j)
 /* Moves a running (or new) job to a final state and stops everything. */
 static void job_end(struct job *j, enum job_state to, const char *why)
 {
-	bool was_new;
+	double secs;
 
 	pthread_mutex_lock(&j->lock);
 	if (job_state_final(j->state)) {
 		pthread_mutex_unlock(&j->lock);
 		return;
 	}
-	was_new = j->state == JOB_NEW;
 	j->state = to;
 	j->ended_ms = now_ms();
 	if (to != JOB_CANCELLED || why)
 		set_error(j, why);
 	pthread_mutex_unlock(&j->lock);
+	secs = j->started_ms ? (double)(j->ended_ms - j->started_ms) / 1000 : 0;
 	if (to == JOB_FAILED) {
-		job_log(j, LOG_ERROR, "failed: %s", why);
+		job_log(j, LOG_ERROR, "failed: %s (after %.3f s)", why, secs);
 		log_msg(j->env->log, LOG_INFO, j->name, "failed: %s", why);
 	} else if (to == JOB_CANCELLED) {
-		job_log(j, LOG_INFO, "cancelled%s%s", why ? ": " : "", why ? why : "");
+		job_log(j, LOG_INFO, "cancelled%s%s (after %.3f s)", why ? ": " : "", why ? why : "", secs);
 	} else {
-		job_log(j, LOG_WARN, "interrupted: %s", why);
+		job_log(j, LOG_WARN, "interrupted: %s (after %.3f s)", why, secs);
 	}
-	(void)was_new;
 	fail_streams(j, EIO);
 	stop_nodes(j);
 	job_check_done(j);

@@ -798,6 +798,8 @@ static unsigned poll_fh(struct fh *fh, struct fuse_pollhandle *ph)
 	/* Readable when there is data past what this handle was last given. */
 	if (stream_ended(fh->stream) || stream_size(fh->stream) > atomic_load(&fh->pos)) {
 		revents |= POLLIN;
+		if (ph)
+			fuse_pollhandle_destroy(ph); /* ready now: nothing to notify later */
 	} else if (ph) {
 		struct fuse_pollhandle *old;
 
