@@ -751,9 +751,7 @@ static void job_finalize(struct job *j)
 	j->final_status = status;
 	j->final_status_len = status ? len : 0;
 	pthread_mutex_unlock(&j->lock);
-	if (j->removed)
-		j->env->store->ops->job_remove(j->env->store, j->name);
-	else if (status)
+	if (status && !j->removed)
 		j->env->store->ops->put(j->env->store, j->name, "status.json", status, len);
 	wake_end_waiters(j);
 }
@@ -849,22 +847,18 @@ void job_shutdown(struct job *j)
 		job_end(j, JOB_INTERRUPTED, "the daemon stopped while the job was running");
 }
 
+/* The store directory goes at once, while the name is still taken, so a
+ * job made again under the same name never shares or loses files with this
+ * one; nodes still stopping keep their open files until they close them. */
 void job_remove(struct job *j)
 {
-	bool now;
-
 	pthread_mutex_lock(&j->lock);
 	j->removed = true;
 	pthread_mutex_unlock(&j->lock);
+	job_cancel(j, "the job was removed");
+	j->env->store->ops->job_remove(j->env->store, j->name);
 	env_job_del(j->env, j);
 	log_msg(j->env->log, LOG_INFO, j->name, "removed");
-	job_cancel(j, "the job was removed");
-	pthread_mutex_lock(&j->lock);
-	now = j->stopped && j->state != JOB_RUNNING;
-	pthread_mutex_unlock(&j->lock);
-	/* Finalize already ran before removal was asked: delete now. */
-	if (now)
-		j->env->store->ops->job_remove(j->env->store, j->name);
 }
 
 bool job_wait(struct job *j, struct stream_waiter *w)
