@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl.h"
 #include "env.h"
 #include "log.h"
 #include "node.h"
@@ -1016,23 +1017,18 @@ static int job_restart(struct job *j)
 
 int job_ctl(struct job *j, const char *line, size_t len)
 {
-	char cmd[300];
+	struct ctl_cmd cmd;
+	char why[256];
+	struct job_input *in;
 
-	while (len && (line[len - 1] == '\n' || line[len - 1] == ' ' || line[len - 1] == '\r'))
-		len--;
-	while (len && *line == ' ') {
-		line++;
-		len--;
-	}
-	if (len == 0)
-		return 0;
-	if (len >= sizeof(cmd) || memchr(line, '\0', len)) {
-		job_log(j, LOG_ERROR, "ctl: command too long or not text");
+	if (ctl_parse(line, len, &cmd, why, sizeof(why)) < 0) {
+		job_log(j, LOG_ERROR, "ctl: %s", why);
 		return -EINVAL;
 	}
-	memcpy(cmd, line, len);
-	cmd[len] = '\0';
-	if (strcmp(cmd, "cancel") == 0) {
+	switch (cmd.verb) {
+	case CTL_NONE:
+		return 0;
+	case CTL_CANCEL:
 		if (job_state_final(j->state)) {
 			job_log(j, LOG_ERROR, "ctl: cancel: the job has already ended (%s)",
 				job_state_name(j->state));
@@ -1040,33 +1036,26 @@ int job_ctl(struct job *j, const char *line, size_t len)
 		}
 		job_cancel(j, NULL);
 		return 0;
-	}
-	if (strcmp(cmd, "restart") == 0)
+	case CTL_RESTART:
 		return job_restart(j);
-	if (strncmp(cmd, "end ", 4) == 0) {
-		const char *tag = cmd + 4;
-		struct job_input *in;
-
-		while (*tag == ' ')
-			tag++;
-		pthread_mutex_lock(&j->lock);
-		in = name_ok(tag) ? find_input(j, tag) : NULL;
-		pthread_mutex_unlock(&j->lock);
-		if (!in) {
-			job_log(j, LOG_ERROR, "ctl: end: no input \"%s\"", tag);
-			return -EINVAL;
-		}
-		pthread_mutex_lock(&in->wlock);
-		if (in->format == FORMAT_JSON && in->partial.len && !stream_ended(in->s))
-			write_json(j, in, "", 0, true);
-		pthread_mutex_unlock(&in->wlock);
-		stream_end(in->s);
-		job_log(j, LOG_INFO, "input/%s ended by ctl", tag);
-		job_check_done(j);
-		return 0;
+	case CTL_END:
+		break;
 	}
-	job_log(j, LOG_ERROR, "ctl: unknown command \"%s\" (commands: cancel, end TAG, restart)", cmd);
-	return -EINVAL;
+	pthread_mutex_lock(&j->lock);
+	in = find_input(j, cmd.tag);
+	pthread_mutex_unlock(&j->lock);
+	if (!in) {
+		job_log(j, LOG_ERROR, "ctl: end: no input \"%s\"", cmd.tag);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&in->wlock);
+	if (in->format == FORMAT_JSON && in->partial.len && !stream_ended(in->s))
+		write_json(j, in, "", 0, true);
+	pthread_mutex_unlock(&in->wlock);
+	stream_end(in->s);
+	job_log(j, LOG_INFO, "input/%s ended by ctl", cmd.tag);
+	job_check_done(j);
+	return 0;
 }
 
 /* ---- lookups for the tree --------------------------------------------------- */
