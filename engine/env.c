@@ -58,6 +58,8 @@ int env_job_add(struct env *e, struct job *j)
 	pthread_mutex_lock(&e->jobs_lock);
 	if (find_locked(e, j->name)) {
 		rc = -EEXIST;
+	} else if (e->cfg.max_jobs > 0 && e->njobs >= e->cfg.max_jobs) {
+		rc = -EDQUOT;
 	} else if (e->njobs == e->jobs_cap) {
 		int cap = e->jobs_cap ? e->jobs_cap * 2 : 64;
 		struct job **v = realloc(e->jobs, sizeof(*v) * (size_t)cap);

@@ -21,6 +21,8 @@ struct env_config {
 	bool allow_other;       /* other uids may use the mount */
 	bool exec_any;          /* -o exec=any: any uid may run exec */
 	uid_t owner;            /* the daemon's uid */
+	int max_jobs;           /* -o max_jobs: 0 = no limit */
+	uint64_t max_job_bytes; /* -o max_job_bytes: all streams of one job; 0 = no limit */
 };
 
 #include <pthread.h>
@@ -56,7 +58,8 @@ int env_create(const struct env_config *cfg, struct env **out);
 void env_destroy(struct env *e);
 
 /* The job table. find/by_serial/next return a reference (job_put it). */
-int env_job_add(struct env *e, struct job *j);     /* -EEXIST */
+/* -EEXIST, or -EDQUOT when max_jobs jobs exist. */
+int env_job_add(struct env *e, struct job *j);
 void env_job_del(struct env *e, struct job *j);
 struct job *env_job_find(struct env *e, const char *name);
 struct job *env_job_by_serial(struct env *e, uint64_t serial);

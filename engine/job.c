@@ -17,6 +17,7 @@
 #include "store.h"
 
 static void job_check_done(struct job *j);
+static void job_end(struct job *j, enum job_state to, const char *why);
 static char *get_text(struct job *j, const char *file, size_t *len);
 
 const char *job_state_name(enum job_state s)
@@ -51,6 +52,7 @@ static struct job *job_alloc(struct env *e, const char *name, uid_t uid)
 	}
 	j->env = e;
 	j->uid = uid;
+	j->quota.limit = e->cfg.max_job_bytes;
 	atomic_store(&j->refs, 1);
 	pthread_mutex_init(&j->lock, NULL);
 	j->end_waiters.next = j->end_waiters.prev = &j->end_waiters;
@@ -171,6 +173,9 @@ int job_create(struct env *e, const char *name, uid_t uid, struct job **out)
 	j->created_ms = now_ms();
 	rc = env_job_add(e, j);
 	if (rc < 0) {
+		if (rc == -EDQUOT)
+			log_msg(e->log, LOG_ERROR, name, "mkdir: refused: the mount holds its "
+				"maximum of %d jobs (-o max_jobs)", e->cfg.max_jobs);
 		job_put(j);
 		return rc;
 	}
@@ -213,6 +218,10 @@ static int open_store_stream(struct job *j, const char *display, const char *kin
 	char *path = file ? store_path(j->env->store, j->name, file) : NULL;
 	int rc = path ? stream_open(display, path, create, out) : -ENOMEM;
 
+	if (rc == 0) {
+		(*out)->quota = &j->quota;
+		atomic_fetch_add(&j->quota.used, stream_size(*out));
+	}
 	free(file);
 	free(path);
 	return rc;
@@ -342,6 +351,20 @@ static int write_json(struct job *j, struct job_input *in, const char *data, siz
 	return rc;
 }
 
+/* The store refused an input's bytes (ENOSPC, EIO): the job can't have
+ * its input whole any more, so it fails, saying why. */
+static void input_store_failed(struct job *j, struct job_input *in, int rc)
+{
+	char why[512];
+
+	snprintf(why, sizeof(why), "input/%s: the store refused a write: %s", in->tag,
+		 strerror(-rc));
+	if (j->state == JOB_RUNNING)
+		job_end(j, JOB_FAILED, why);
+	else
+		job_log(j, LOG_ERROR, "%s", why);
+}
+
 int job_input_write(struct job *j, struct job_input *in, const char *data, size_t len)
 {
 	int rc;
@@ -354,6 +377,11 @@ int job_input_write(struct job *j, struct job_input *in, const char *data, size_
 	else
 		rc = stream_append(in->s, data, len);
 	pthread_mutex_unlock(&in->wlock);
+	if (rc == -EFBIG)
+		job_log(j, LOG_ERROR, "input/%s: write refused: the job would hold more than "
+			"%llu bytes (-o max_job_bytes)", in->tag, (unsigned long long)j->quota.limit);
+	else if (rc < 0 && rc != -EPIPE && rc != -EINVAL)
+		input_store_failed(j, in, rc);
 	return rc;
 }
 

@@ -85,6 +85,7 @@ struct job {
 	bool stopped;           /* every node has finished */
 	struct job *parent;     /* invoke: the job whose node runs this one */
 	struct job *hnext;      /* env name-hash chain (env->jobs_lock) */
+	struct stream_quota quota; /* bytes of all its streams (max_job_bytes) */
 };
 
 const char *job_state_name(enum job_state s);
@@ -93,7 +94,8 @@ static inline bool job_state_final(enum job_state s)
 	return s >= JOB_SUCCEEDED;
 }
 
-/* mkdir: create a new job (and its store directory). -EEXIST, -EINVAL. */
+/* mkdir: create a new job (and its store directory). -EEXIST, -EINVAL,
+ * -EDQUOT (max_jobs reached). */
 int job_create(struct env *e, const char *name, uid_t uid, struct job **out);
 /* Load a job from the store at mount time. */
 int job_load(struct env *e, const char *name, struct job **out);

@@ -304,6 +304,14 @@ int node_fail(struct node *n, const char *fmt, ...)
 	return -EIO;
 }
 
+int node_output_failed(struct node *n, int rc)
+{
+	if (rc == -EFBIG)
+		return node_fail(n, "output refused: the job would hold more than %llu bytes "
+				 "(-o max_job_bytes)", (unsigned long long)n->job->quota.limit);
+	return node_fail(n, "cannot write output: %s", strerror(-rc));
+}
+
 void node_wake(struct node *n)
 {
 	pool_schedule(&n->task);
@@ -396,8 +404,12 @@ static bool node_activate(struct task *t)
 		}
 	}
 	rc = n->op->run(n);
-	if (rc >= 0 && node_flush(n) < 0 && !n->stopping)
-		rc = node_fail(n, "cannot write output: %s", strerror(EIO));
+	if (rc >= 0 && !n->stopping) {
+		int frc = node_flush(n);
+
+		if (frc < 0)
+			rc = node_output_failed(n, frc);
+	}
 	if (rc == NODE_AGAIN)
 		return true;
 	if (rc == NODE_DONE || rc < 0) {

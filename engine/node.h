@@ -103,6 +103,10 @@ void node_warn(struct node *n, const char *fmt, ...) __attribute__((format(print
  * error); returns -EIO so run() can `return node_fail(n, ...)`. */
 int node_fail(struct node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Fail the node because appending its output returned rc (says why: a
+ * full store, max_job_bytes, ...). Returns what node_fail returns. */
+int node_output_failed(struct node *n, int rc);
+
 /* Wake this node again from any thread (schedules its task). */
 void node_wake(struct node *n);
 

@@ -133,6 +133,11 @@ int stream_append(struct stream *s, const void *data, size_t len)
 		pthread_mutex_unlock(&s->append_lock);
 		return -EPIPE;
 	}
+	if (s->quota && s->quota->limit &&
+	    atomic_load(&s->quota->used) + len > s->quota->limit) {
+		pthread_mutex_unlock(&s->append_lock);
+		return -EFBIG;
+	}
 	off = atomic_load(&s->size);
 	for (size_t done = 0; done < len;) {
 		ssize_t w = pwrite(fd, (const char *)data + done, len - done,
@@ -150,6 +155,8 @@ int stream_append(struct stream *s, const void *data, size_t len)
 	}
 	atomic_fetch_add(&s->records, count_lines(data, len));
 	atomic_store(&s->size, off + len);
+	if (s->quota)
+		atomic_fetch_add(&s->quota->used, len);
 	pthread_mutex_unlock(&s->append_lock);
 	if (len)
 		notify(s, false);
@@ -199,6 +206,8 @@ int stream_reset(struct stream *s)
 		pthread_mutex_unlock(&s->append_lock);
 		return rc;
 	}
+	if (s->quota)
+		atomic_fetch_sub(&s->quota->used, atomic_load(&s->size));
 	atomic_store(&s->size, 0);
 	atomic_store(&s->records, 0);
 	atomic_store(&s->error, 0);

@@ -33,8 +33,15 @@ struct stream_waiter {
 	bool parked;                           /* on the list (stream lock) */
 };
 
+/* A byte budget shared by the streams of one job (-o max_job_bytes). */
+struct stream_quota {
+	_Atomic uint64_t used;
+	uint64_t limit;        /* 0: no limit */
+};
+
 struct stream {
-	char *name;            /* "knead", "split.match", "dough" */
+	char *name;
+	struct stream_quota *quota; /* or NULL */            /* "knead", "split.match", "dough" */
 	int fd;                /* store file; -1 until opened */
 	char *path;            /* the store file, for lazy opening */
 	pthread_mutex_t append_lock;
@@ -54,7 +61,8 @@ struct stream {
 int stream_open(const char *name, const char *path, bool create, struct stream **out);
 void stream_free(struct stream *s);
 
-/* Append len bytes. -EPIPE if the stream has ended; -errno on store errors. */
+/* Append len bytes. -EPIPE if the stream has ended, -EFBIG past the
+ * quota, -errno (ENOSPC, ...) on store errors. */
 int stream_append(struct stream *s, const void *data, size_t len);
 /* Mark the end; readers at the end get EOF (error == 0) or the error. */
 void stream_end(struct stream *s);

@@ -4,7 +4,9 @@
  * reverse order. */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,8 @@ struct options {
 	int threads;
 	char *exec;
 	int allow_other;
+	int max_jobs;
+	char *max_job_bytes;
 };
 
 #define OPT(t, p) {t, offsetof(struct options, p), 1}
@@ -27,6 +31,8 @@ static const struct fuse_opt option_spec[] = {
 	OPT("store=%s", store),
 	OPT("threads=%d", threads),
 	OPT("exec=%s", exec),
+	OPT("max_jobs=%d", max_jobs),
+	OPT("max_job_bytes=%s", max_job_bytes),
 	{"allow_other", offsetof(struct options, allow_other), 1},
 	FUSE_OPT_KEY("allow_other", FUSE_OPT_KEY_KEEP),
 	FUSE_OPT_END,
@@ -40,7 +46,10 @@ static void usage(const char *prog)
 	       "                      $XDG_STATE_HOME/livejobfs, else ~/.local/state/livejobfs)\n"
 	       "    -o threads=N      engine thread-pool size (default: number of CPUs)\n"
 	       "    -o allow_other    let other users use the mount (turns on default_permissions)\n"
-	       "    -o exec=any       with allow_other: let any uid run exec nodes\n\n",
+	       "    -o exec=any       with allow_other: let any uid run exec nodes\n"
+	       "    -o max_jobs=N     at most N jobs in the mount (mkdir then fails EDQUOT)\n"
+	       "    -o max_job_bytes=N[K|M|G]  at most N bytes in all streams of one job\n"
+	       "                      (writes then fail EFBIG)\n\n",
 	       prog);
 }
 
@@ -56,6 +65,30 @@ static char *default_store(void)
 		return asprintf(&p, "%s/livejobfs", s) < 0 ? NULL : p;
 	s = getenv("HOME");
 	return asprintf(&p, "%s/.local/state/livejobfs", s && *s ? s : "/tmp") < 0 ? NULL : p;
+}
+
+/* "64M" -> 67108864. Returns false on anything else. */
+static bool parse_bytes(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	switch (*end) {
+	case 'K': case 'k': v <<= 10; end++; break;
+	case 'M': case 'm': v <<= 20; end++; break;
+	case 'G': case 'g': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end)
+		return false;
+	*out = v;
+	return true;
 }
 
 /* 1,000 live jobs hold a few thousand fds; take what the hard limit allows. */
@@ -108,6 +141,16 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "livejobfs: threads=%d: expected 1 to 1024\n", o.threads);
 		goto out_args;
 	}
+	if (o.max_jobs < 0) {
+		fprintf(stderr, "livejobfs: max_jobs=%d: expected a number >= 0\n", o.max_jobs);
+		goto out_args;
+	}
+	if (o.max_job_bytes && !parse_bytes(o.max_job_bytes, &cfg.max_job_bytes)) {
+		fprintf(stderr, "livejobfs: max_job_bytes=%s: expected a number of bytes "
+			"(suffix K, M or G allowed)\n", o.max_job_bytes);
+		goto out_args;
+	}
+	cfg.max_jobs = o.max_jobs;
 	if (o.allow_other)
 		fuse_opt_add_arg(&args, "-odefault_permissions");
 	cfg.store_dir = o.store ? o.store : default_store();
@@ -166,5 +209,6 @@ out_args:
 		free((char *)cfg.store_dir);
 	free(o.store);
 	free(o.exec);
+	free(o.max_job_bytes);
 	return ret ? 1 : 0;
 }

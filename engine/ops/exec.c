@@ -33,6 +33,7 @@ extern char **environ;
 
 #define EXEC_BUF (64u << 10)    /* stdin and stdout chunks */
 #define ERRLINE_MAX 4096        /* longest stderr line logged */
+#define ERRLOG_MAX (1u << 20)   /* stderr bytes logged per node, then a marker */
 #define KILL_GRACE_NS (2000 * 1000000LL)
 #define POLL_NS (20 * 1000000LL) /* child exit polling without pidfd */
 
@@ -52,6 +53,7 @@ struct exec {
 	char eline[ERRLINE_MAX];
 	size_t elen;
 	bool etrunc;            /* the current stderr line is longer than ERRLINE_MAX */
+	uint64_t elogged;       /* stderr bytes logged so far */
 	/* time */
 	int64_t timeout_ms;
 	int64_t timeout_at;     /* mono ns, 0: none */
@@ -425,9 +427,16 @@ static ssize_t feed(struct node *n, struct exec *x, size_t max)
 	return (ssize_t)moved;
 }
 
+/* A child flooding stderr must not grow the log without bound: past
+ * ERRLOG_MAX bytes one marker line is logged and the rest only counted. */
 static void log_errline(struct node *n, struct exec *x)
 {
-	node_warn(n, "stderr: %.*s%s", (int)x->elen, x->eline, x->etrunc ? " [...]" : "");
+	if (x->elogged < ERRLOG_MAX) {
+		node_warn(n, "stderr: %.*s%s", (int)x->elen, x->eline, x->etrunc ? " [...]" : "");
+		x->elogged += x->elen + 1;
+		if (x->elogged >= ERRLOG_MAX)
+			node_warn(n, "stderr: more than %u bytes; the rest is not logged", ERRLOG_MAX);
+	}
 	x->elen = 0;
 	x->etrunc = false;
 }

@@ -150,8 +150,10 @@ static int invoke_run(struct node *n)
 			break;
 		st->out_off += (uint64_t)got;
 		moved += (size_t)got;
-		if (node_emit(n, 0, st->buf, (size_t)got) < 0)
-			return node_fail(n, "cannot write output");
+		int rc = node_emit(n, 0, st->buf, (size_t)got);
+
+		if (rc < 0)
+			return node_output_failed(n, rc);
 	}
 	if (moved >= NODE_BUDGET_BYTES || fed == NODE_AGAIN)
 		return NODE_AGAIN;

@@ -41,7 +41,7 @@ int lineop_emit_line(struct node *n, int port, const void *rec, size_t len)
 	int rc = node_emit_line(n, port, rec, len);
 
 	if (rc < 0)
-		return node_fail(n, "cannot write output: %s", strerror(-rc));
+		return node_output_failed(n, rc);
 	return 0;
 }
 
@@ -50,7 +50,7 @@ int lineop_emit(struct node *n, int port, const void *data, size_t len)
 	int rc = node_emit(n, port, data, len);
 
 	if (rc < 0)
-		return node_fail(n, "cannot write output: %s", strerror(-rc));
+		return node_output_failed(n, rc);
 	return 0;
 }
 
