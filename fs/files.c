@@ -525,6 +525,10 @@ static void read_stream(fuse_req_t req, struct fh *fh, size_t size, off_t off,
 		fuse_reply_err(req, EAGAIN);
 		return;
 	}
+	if (atomic_load(&fh->fs->unmounted)) {
+		fuse_reply_err(req, EIO);
+		return;
+	}
 	park(req, fh, size, off);
 }
 
@@ -576,6 +580,8 @@ static void read_fh(fuse_req_t req, struct fh *fh, size_t size, off_t off, struc
 			reply_wait(req, fh->job, off);
 		else if (fi->flags & O_NONBLOCK)
 			fuse_reply_err(req, EAGAIN);
+		else if (atomic_load(&fh->fs->unmounted))
+			fuse_reply_err(req, EIO);
 		else
 			park(req, fh, size, off);
 		return;

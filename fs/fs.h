@@ -17,6 +17,7 @@
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -48,6 +49,12 @@ struct fs {
 	struct parked *parked;      /* requests waiting for data or a job's end */
 	char **reg_names;           /* registered spec number -> name */
 	int nreg;
+	/* watch.c: the mount table, to notice a lazy unmount */
+	_Atomic bool unmounted;     /* reads at a live end fail instead of parking */
+	long mount_id;
+	int watch_fd, watch_stop[2];
+	pthread_t watch_thread;
+	bool watching;
 };
 
 /* A resolved inode: what it is and, for job files, the job (a reference). */
@@ -83,5 +90,9 @@ void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct fuse_pollhandle *ph);
 void fs_unpark_all(struct fs *fs);
+
+/* watch.c */
+int fs_watch_start(struct fs *fs, const char *mountpoint);
+void fs_watch_stop(struct fs *fs);
 
 #endif

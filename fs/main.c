@@ -180,6 +180,10 @@ int main(int argc, char *argv[])
 		ret = 1;
 		goto out_unmount;
 	}
+	/* Without the watcher a lazy unmount with blocked readers never ends;
+	 * everything else still works, so a failure here is only logged. */
+	if (fs_watch_start(&fs, cl.mountpoint) < 0)
+		fprintf(stderr, "livejobfs: cannot watch the mount table\n");
 	loop = fuse_loop_cfg_create();
 	if (!loop) {
 		ret = 1;
@@ -191,6 +195,7 @@ int main(int argc, char *argv[])
 	ret = cl.singlethread ? fuse_session_loop(fs.se) : fuse_session_loop_mt(fs.se, loop);
 	fuse_loop_cfg_destroy(loop);
 out_env:
+	fs_watch_stop(&fs);
 	fs_unpark_all(&fs);
 	env_destroy(fs.env);
 out_unmount:
