@@ -1204,20 +1204,34 @@ int job_load(struct env *e, const char *name, struct job **out)
 		return -ENOMEM;
 	rc = job_attach_store(j, false);
 	text = rc == 0 ? get_text(j, "status.json", &len) : NULL;
-	st = text ? json_loadb(text, len, 0, &jerr) : NULL;
-	if (!st) {
-		log_msg(e->log, LOG_ERROR, name, "store: status.json is missing or torn; the job "
-			"is not loaded");
-		free(text);
+	if (rc < 0) {
+		log_msg(e->log, LOG_ERROR, name, "store: the job's directory can't be used (%s); "
+			"the job is not loaded", strerror(-rc));
 		job_put(j);
-		return -EIO;
+		return rc;
+	}
+	st = text ? json_loadb(text, len, 0, &jerr) : NULL;
+	if (!st || !json_is_object(json_object_get(st, "inputs"))) {
+		/* Only this job is affected: it comes back interrupted, with the
+		 * reason, and can be restarted from its spec and inputs. */
+		const char *why = text ? "torn" : "missing";
+
+		log_msg(e->log, LOG_ERROR, name, "store: status.json is %s; the job is loaded "
+			"as interrupted", why);
+		job_log(j, LOG_ERROR, "store: status.json was %s at mount", why);
+		json_decref(st);
+		st = json_pack("{s:s, s:s}", "state", "running", "error", why);
+		free(text);
+		text = NULL;
+		j->created_ms = now_ms();
 	}
 	j->uid = (uid_t)json_integer_value(json_object_get(st, "uid"));
 	j->state = state_from_name(json_string_value(json_object_get(st, "state")));
 	was_running = j->state == JOB_RUNNING;
 	if (json_string_value(json_object_get(st, "error")))
 		j->error = strdup(json_string_value(json_object_get(st, "error")));
-	j->created_ms = json_time(json_object_get(st, "created"));
+	if (json_object_get(st, "created"))
+		j->created_ms = json_time(json_object_get(st, "created"));
 	j->started_ms = json_time(json_object_get(st, "started"));
 	j->ended_ms = json_time(json_object_get(st, "ended"));
 	j->spec_text = get_text(j, "spec.json", &j->spec_len);
@@ -1242,10 +1256,13 @@ int job_load(struct env *e, const char *name, struct job **out)
 				strerror(-rc));
 		}
 		if (j->state == JOB_RUNNING) {
+			const char *why = j->error && !text ? "its status.json in the store was unreadable"
+							    : "the daemon stopped while the job was running";
+
 			j->state = JOB_INTERRUPTED;
 			j->ended_ms = now_ms();
-			set_error(j, "the daemon stopped while the job was running");
-			job_log(j, LOG_WARN, "interrupted: the daemon stopped while the job was running");
+			set_error(j, why);
+			job_log(j, LOG_WARN, "interrupted: %s", why);
 		}
 		for (int i = 0; i < j->nstreams; i++) {
 			atomic_store(&j->streams[i]->ended, true);
