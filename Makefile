@@ -101,3 +101,45 @@ clean:
 	rm -rf build livejobfs
 
 -include $(ENGINE_OBJ:.o=.d) $(FS_OBJ:.o=.d)
+
+# ---- fuzzing (make fuzz FUZZ_SECONDS=N) ----
+# libFuzzer targets (fuzz/fuzz_*.c) for the spec parser, the schema
+# validator, the template and replace params checks and the ctl parser,
+# each linked with the engine sources built by clang with ASan and UBSan
+# into build/fuzz/. `make fuzz` runs each for FUZZ_SECONDS (fuzz/run.sh),
+# and fails when one finds a crash, a leak, a timeout or an out-of-memory,
+# leaving the input in build/fuzz/. clang and the libFuzzer runtime are
+# installed when missing (scripts/fuzz-deps.sh).
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_DIR     := build/fuzz
+FUZZ_TARGETS := spec schema template replace ctl
+FUZZ_CFLAGS  := -g -O1 -std=c11 -Wall -D_GNU_SOURCE -DLJ_VERSION=\"$(VERSION)\" -Iengine \
+                -fno-strict-aliasing -fno-omit-frame-pointer -MMD -MP \
+                -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ     := $(ENGINE_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+.PHONY: fuzz fuzz-build fuzz-deps
+fuzz: deps fuzz-deps
+	$(MAKE) --no-print-directory fuzz-build
+	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_DIR) $(FUZZ_TARGETS)
+
+fuzz-deps:
+	@FUZZ_CC=$(FUZZ_CC) sh scripts/fuzz-deps.sh
+
+fuzz-build: $(FUZZ_BIN)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(shell pkg-config --cflags jansson 2>/dev/null) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZLD  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
+		$(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lpthread
+
+.SECONDARY: $(FUZZ_OBJ)
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:=.d)

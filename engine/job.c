@@ -478,32 +478,49 @@ static int build_graph(struct job *j, struct spec *sp, bool with_nodes)
 
 /* Under allow_other, exec runs as the daemon's user: only the daemon's own
  * uid may use it unless the mount says exec=any. Invoked registered specs
- * count too. */
-static bool uses_exec(struct env *e, json_t *root, int depth)
+ * count too (their child jobs are submitted as this job's owner, so they
+ * are checked again when they start). Params are read after ${}
+ * substitution, as they will run. */
+static bool registered_uses_exec(struct env *e, const char *name, int depth)
 {
-	json_t *nodes = json_object_get(root, "nodes"), *node;
-	const char *key;
+	size_t len;
+	char *text = name_ok(name) ? env_spec_get(e, name, &len) : NULL;
+	struct spec *sp = NULL;
+	struct errs errs;
+	bool yes = false;
 
-	if (depth > 8)
-		return true;
-	json_object_foreach(nodes, key, node) {
-		const char *op = json_string_value(json_object_get(node, "op"));
-		if (!op)
-			continue;
+	if (!text)
+		return false;
+	errs_init(&errs);
+	if (spec_parse(text, len, NULL, 0, &e->spec_ctx, &sp, &errs) == 0) {
+		for (int i = 0; i < sp->nnodes && !yes; i++) {
+			const char *op = sp->nodes[i].op->name;
+			yes = strcmp(op, "exec") == 0 ||
+			      (strcmp(op, "invoke") == 0 &&
+			       (depth > 8 || registered_uses_exec(e, json_string_value(
+					json_object_get(sp->nodes[i].params, "spec")), depth + 1)));
+		}
+	} else {
+		/* Can't tell without values for its options: assume it may. */
+		yes = strstr(text, "\"exec\"") != NULL;
+	}
+	errs_free(&errs);
+	spec_free(sp);
+	free(text);
+	return yes;
+}
+
+static bool uses_exec(struct env *e, const struct spec *sp)
+{
+	for (int i = 0; i < sp->nnodes; i++) {
+		const char *op = sp->nodes[i].op->name;
+
 		if (strcmp(op, "exec") == 0)
 			return true;
-		if (strcmp(op, "invoke") == 0) {
-			const char *name = json_string_value(json_object_get(node, "spec"));
-			size_t len;
-			char *text = name ? env_spec_get(e, name, &len) : NULL;
-			json_t *sub = text ? json_loadb(text, len, 0, NULL) : NULL;
-			bool yes = sub && uses_exec(e, sub, depth + 1);
-
-			json_decref(sub);
-			free(text);
-			if (yes)
-				return true;
-		}
+		if (strcmp(op, "invoke") == 0 &&
+		    registered_uses_exec(e, json_string_value(json_object_get(sp->nodes[i].params,
+										"spec")), 0))
+			return true;
 	}
 	return false;
 }
@@ -565,7 +582,7 @@ int job_submit_spec(struct job *j, const char *text, size_t len, uid_t writer)
 	rc = spec_parse(text, len, opts, opts_len, &e->spec_ctx, &sp, &errs);
 	free(opts);
 	if (rc == 0 && e->cfg.allow_other && !e->cfg.exec_any && writer != e->cfg.owner &&
-	    uses_exec(e, sp->root, 0)) {
+	    uses_exec(e, sp)) {
 		errs_add(&errs, "spec.json: nodes: the exec operator is not allowed for uid %u on "
 			 "this mount (the daemon runs as uid %u; mount with -o exec=any to allow it)",
 			 (unsigned)writer, (unsigned)e->cfg.owner);
@@ -750,6 +767,7 @@ static void wake_end_waiters(struct job *j)
 
 	due.next = due.prev = &due;
 	pthread_mutex_lock(&j->lock);
+	j->stopped = true;
 	for (w = j->end_waiters.next; w != &j->end_waiters; w = next) {
 		next = w->next;
 		w->parked = false;
@@ -803,8 +821,8 @@ static void job_check_done(struct job *j)
 		j->ended_ms = now_ms();
 		succeeded = true;
 	}
-	if (job_state_final(j->state) && j->nodes_left == 0 && !j->stopped) {
-		j->stopped = true;
+	if (job_state_final(j->state) && j->nodes_left == 0 && !j->finalizing) {
+		j->finalizing = true;
 		finalize = true;
 	}
 	pthread_mutex_unlock(&j->lock);
@@ -944,17 +962,27 @@ static int reparse(struct job *j, struct spec **sp, struct errs *errs)
 }
 
 /* Restart keeps every stream object (open files and readers may hold
- * them): inputs as they are, complete; the others emptied; new nodes. */
+ * them): inputs as they are, complete; the others emptied; new nodes.
+ * Called without the job lock: quiescing old node tasks may wait for them
+ * to leave job code that takes that lock. */
 static int rebuild_nodes(struct job *j, struct spec *sp)
 {
-	int total = sp->ninputs, k, rc = 0;
+	struct node *old, *fresh;
+	int nold, total = sp->ninputs, k, rc = 0;
 
 	for (int i = 0; i < sp->nnodes; i++)
 		total += sp->nodes[i].nout;
 	if (total != j->nstreams || sp->nnodes != (j->spec ? j->spec->nnodes : -1))
 		return -EINVAL;
-	for (int i = 0; i < j->nnodes; i++)
-		node_release(&j->nodes[i]);
+	pthread_mutex_lock(&j->lock);
+	old = j->nodes;
+	nold = j->nnodes;
+	j->nodes = NULL;
+	j->nnodes = 0;
+	pthread_mutex_unlock(&j->lock);
+	for (int i = 0; i < nold; i++)
+		node_release(&old[i]);
+	free(old);
 	for (int i = 0; i < j->ninputs; i++) {
 		struct stream *s = j->inputs[i].s;
 		atomic_store(&s->error, 0);
@@ -963,12 +991,11 @@ static int rebuild_nodes(struct job *j, struct spec *sp)
 	}
 	for (int i = sp->ninputs; i < j->nstreams && rc == 0; i++)
 		rc = stream_reset(j->streams[i]);
-	if (rc < 0)
-		return rc;
-	if (!j->nodes)
-		j->nodes = calloc((size_t)sp->nnodes + 1, sizeof(*j->nodes));
-	if (!j->nodes)
-		return -ENOMEM;
+	fresh = calloc((size_t)sp->nnodes + 1, sizeof(*fresh));
+	if (rc < 0 || !fresh) {
+		free(fresh);
+		return rc < 0 ? rc : -ENOMEM;
+	}
 	for (k = 0; k < sp->nnodes; k++) {
 		struct spec_node *sn = &sp->nodes[k];
 		struct stream *ins[sn->nin + 1], *outs[sn->nout + 1];
@@ -979,22 +1006,22 @@ static int rebuild_nodes(struct job *j, struct spec *sp)
 		}
 		for (int p = 0; p < sn->nout; p++)
 			outs[p] = j->streams[j->node_stream[k] + p];
-		rc = node_init(&j->nodes[k], j, k, sn, ins, outs);
+		rc = node_init(&fresh[k], j, k, sn, ins, outs);
 		if (rc < 0) {
 			for (int i = 0; i <= k; i++)
-				node_release(&j->nodes[i]);
-			j->nnodes = j->nodes_left = 0;
+				node_release(&fresh[i]);
+			free(fresh);
 			return rc;
 		}
 	}
-	j->nnodes = k;
-	j->nodes_left = k;
-	{
-		/* Nodes point into the spec they were made from. */
-		spec_free(j->spec);
-		j->spec = sp;
-	}
-	return rc;
+	pthread_mutex_lock(&j->lock);
+	j->nodes = fresh;
+	j->nnodes = j->nodes_left = k;
+	/* Nodes point into the spec they were made from. */
+	spec_free(j->spec);
+	j->spec = sp;
+	pthread_mutex_unlock(&j->lock);
+	return 0;
 }
 
 static int job_restart(struct job *j)
@@ -1005,37 +1032,39 @@ static int job_restart(struct job *j)
 
 	pthread_mutex_lock(&j->lock);
 	if (!(j->state == JOB_FAILED || j->state == JOB_CANCELLED ||
-	      j->state == JOB_INTERRUPTED) || !j->stopped || j->removed) {
+	      j->state == JOB_INTERRUPTED) || !j->stopped || j->removed || j->restarting) {
 		pthread_mutex_unlock(&j->lock);
 		job_log(j, LOG_ERROR, "ctl: restart: only a failed, cancelled or interrupted job "
 			"can restart (this one is %s)", job_state_name(j->state));
 		return -EINVAL;
 	}
+	j->restarting = true;
 	pthread_mutex_unlock(&j->lock);
 	rc = reparse(j, &sp, &errs);
 	if (rc < 0) {
 		for (int i = 0; i < errs.n; i++)
 			job_log(j, LOG_ERROR, "ctl: restart: %s", errs.msg[i]);
-		errs_free(&errs);
-		return -EINVAL;
+		rc = -EINVAL;
 	}
 	errs_free(&errs);
-	pthread_mutex_lock(&j->lock);
-	rc = rebuild_nodes(j, sp);
-	if (rc < 0) {
-		pthread_mutex_unlock(&j->lock);
+	if (rc == 0 && (rc = rebuild_nodes(j, sp)) < 0) {
 		spec_free(sp);
 		job_log(j, LOG_ERROR, "ctl: restart: %s", strerror(-rc));
-		return rc;
 	}
-	j->state = JOB_RUNNING;
-	j->stopped = false;
-	set_error(j, NULL);
-	j->started_ms = now_ms();
-	j->ended_ms = 0;
-	free(j->final_status);
-	j->final_status = NULL;
+	pthread_mutex_lock(&j->lock);
+	j->restarting = false;
+	if (rc == 0) {
+		j->state = JOB_RUNNING;
+		j->stopped = j->finalizing = false;
+		set_error(j, NULL);
+		j->started_ms = now_ms();
+		j->ended_ms = 0;
+		free(j->final_status);
+		j->final_status = NULL;
+	}
 	pthread_mutex_unlock(&j->lock);
+	if (rc < 0)
+		return rc;
 	job_log(j, LOG_INFO, "restarted from its stored inputs");
 	log_accepted(j);
 	job_save_status(j);
@@ -1272,7 +1301,7 @@ int job_load(struct env *e, const char *name, struct job **out)
 		for (int i = 0; i < j->ninputs; i++)
 			j->inputs[i].declared = true;
 		j->input_dir = j->ninputs > 0;
-		j->stopped = true;
+		j->stopped = j->finalizing = true;
 	}
 	json_decref(st);
 	if (was_running) {

@@ -82,7 +82,9 @@ struct job {
 	char *final_status;     /* status text frozen when the job ended */
 	size_t final_status_len;
 	bool removed;           /* rmdir: delete the store dir once stopped */
-	bool stopped;           /* every node has finished */
+	bool finalizing;        /* final state, every node finished: finalize runs */
+	bool stopped;           /* ... and finalize has run (status frozen, waiters woken) */
+	bool restarting;        /* a restart is being set up */
 	struct job *parent;     /* invoke: the job whose node runs this one */
 	struct job *hnext;      /* env name-hash chain (env->jobs_lock) */
 	struct stream_quota quota; /* bytes of all its streams (max_job_bytes) */

@@ -55,7 +55,10 @@ static ssize_t lr_fill(struct line_reader *lr, struct stream *s)
 	ssize_t n;
 
 	if (lr->off >= size) {
-		if (ended && lr->off >= stream_size(s)) {
+		/* A stream that ended with an error ended the job, not the
+		 * data: the node is about to be stopped, so report "nothing
+		 * now" rather than a clean end it could act on. */
+		if (ended && stream_error(s) == 0 && lr->off >= stream_size(s)) {
 			lr->eof_seen = true;
 			return -1;
 		}
@@ -185,7 +188,7 @@ ssize_t node_read(struct node *n, int i, void *buf, size_t cap)
 		in->records += count_newlines(buf, (size_t)got);
 		return got;
 	}
-	if (stream_ended(in->s) && lr->off >= stream_size(in->s)) {
+	if (stream_ended(in->s) && stream_error(in->s) == 0 && lr->off >= stream_size(in->s)) {
 		lr->eof_seen = true;
 		return -1;
 	}
@@ -196,7 +199,8 @@ bool node_input_done(struct node *n, int i)
 {
 	struct node_input *in = &n->in[i];
 
-	return in->lr.len == 0 && stream_ended(in->s) && in->lr.off >= stream_size(in->s);
+	return in->lr.len == 0 && stream_ended(in->s) && stream_error(in->s) == 0 &&
+	       in->lr.off >= stream_size(in->s);
 }
 
 bool node_inputs_done(struct node *n)

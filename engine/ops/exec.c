@@ -433,7 +433,8 @@ static void log_errline(struct node *n, struct exec *x)
 {
 	if (x->elogged < ERRLOG_MAX) {
 		node_warn(n, "stderr: %.*s%s", (int)x->elen, x->eline, x->etrunc ? " [...]" : "");
-		x->elogged += x->elen + 1;
+		/* what the log grows by: timestamp, level, name, "stderr: " */
+		x->elogged += x->elen + strlen(n->name) + 42;
 		if (x->elogged >= ERRLOG_MAX)
 			node_warn(n, "stderr: more than %u bytes; the rest is not logged", ERRLOG_MAX);
 	}

@@ -36,16 +36,22 @@ static void child_ended(struct stream_waiter *w)
 static int clear_old_child(struct node *n, const char *name)
 {
 	struct job *old = env_job_find(node_env(n), name);
-	bool stopped;
+	bool stopped, mine;
 
 	if (!old)
 		return 0;
 	pthread_mutex_lock(&old->lock);
 	stopped = old->stopped || old->state == JOB_NEW;
 	pthread_mutex_unlock(&old->lock);
-	if (stopped)
+	/* Only a job of this job's owner may be replaced: never someone
+	 * else's job that happens to have the name. */
+	mine = old->uid == n->job->uid;
+	if (stopped && mine)
 		job_remove(old);
 	job_put(old);
+	if (!mine)
+		return node_fail(n, "a job named \"%s\" already exists and belongs to uid %u",
+				 name, (unsigned)old->uid);
 	return stopped ? 0 : node_fail(n, "child job \"%s\" already exists and is running", name);
 }
 
@@ -76,9 +82,16 @@ static int invoke_start(struct node *n)
 		if (rc < 0)
 			return node_fail(n, "child job \"%s\": options refused (see its log)", name);
 	}
-	if (asprintf(&text, "{\"use\": \"%s\"}", spec) < 0)
+	/* Built with jansson, never by pasting the name into text; and
+	 * submitted as this job's owner, so the exec rule applies to it. */
+	{
+		json_t *doc = json_pack("{s:s}", "use", spec ? spec : "");
+		text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+		json_decref(doc);
+	}
+	if (!text)
 		return node_fail(n, "out of memory");
-	rc = job_submit_spec(st->child, text, strlen(text), node_env(n)->cfg.owner);
+	rc = job_submit_spec(st->child, text, strlen(text), parent->uid);
 	free(text);
 	if (rc < 0)
 		return node_fail(n, "child job \"%s\": spec \"%s\" refused: %s", name, spec,
@@ -187,6 +200,15 @@ static void invoke_stop(struct node *n)
 	st->child = NULL;
 }
 
+static void invoke_check(json_t *params, const char *path, struct errs *errs)
+{
+	const char *spec = json_string_value(json_object_get(params, "spec"));
+
+	if (spec && !name_ok(spec))
+		errs_add(errs, "%s.spec: invalid spec name (1 to 255 bytes of [A-Za-z0-9._-], "
+			 "not starting with '.')", path);
+}
+
 static const struct op_param invoke_params[] = {
 	{"spec", PARAM_STRING, true, "name of a registered spec (.specs/NAME.json)"},
 	{"options", PARAM_OBJECT, false, "options for the child job (its options.json)"},
@@ -209,7 +231,7 @@ const struct op_desc op_invoke = {
 	.min_inputs = 1,
 	.max_inputs = 1,
 	.out_ports = NULL,
-	.check = NULL,
+	.check = invoke_check,
 	.state_size = sizeof(struct invoke),
 	.start = invoke_start,
 	.run = invoke_run,

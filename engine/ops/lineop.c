@@ -710,9 +710,44 @@ int lineop_json(struct node *n, const char *rec, size_t len, uint64_t recno, jso
 	return 1;
 }
 
+/* Reals are written with the fewest digits that read back the same value
+ * (0.1, not 0.10000000000000001): 15 digits, else 16, else 17. */
+static size_t real_precision(const json_t *v)
+{
+	size_t i;
+	const char *k;
+	json_t *x;
+	size_t best = 15;
+
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+		char tmp[40];
+
+		for (best = 15; best < 17; best++) {
+			snprintf(tmp, sizeof(tmp), "%.*g", (int)best, d);
+			if (strtod(tmp, NULL) == d)
+				break;
+		}
+		return best;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x) {
+			size_t p = real_precision(x);
+			best = p > best ? p : best;
+		}
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, x) {
+			size_t p = real_precision(x);
+			best = p > best ? p : best;
+		}
+	}
+	return best;
+}
+
 int lineop_dump(struct buf *b, const json_t *v)
 {
-	const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+	const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY |
+			     JSON_REAL_PRECISION(real_precision(v));
 	size_t need;
 
 	for (;;) {

@@ -105,7 +105,7 @@ static int replace_rec(struct node *n, const char *rec, size_t len, uint64_t rec
 {
 	struct replace *r = n->state;
 	regmatch_t pm[10];
-	size_t pos = 0;
+	size_t pos = 0, prev_end = (size_t)-1;
 	int fail = 0;
 
 	(void)recno;
@@ -119,6 +119,17 @@ static int replace_rec(struct node *n, const char *rec, size_t len, uint64_t rec
 			break;
 		so = (size_t)pm[0].rm_so;
 		eo = (size_t)pm[0].rm_eo;
+		if (eo == so && so == prev_end) {
+			/* An empty match right where the last match ended is no
+			 * match (as in sed): keep the next byte and move on. */
+			if (so < len)
+				fail |= buf_append(&r->out, rec + so, 1) < 0;
+			pos = so + 1;
+			if (fail)
+				break;
+			continue;
+		}
+		prev_end = eo;
 		fail |= buf_append(&r->out, rec + pos, so - pos) < 0;
 		fail |= append_rec(r, rec, pm) < 0;
 		if (eo == so) {

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,17 +238,60 @@ static bool job_is_stopped(struct job *j)
 	return done;
 }
 
+/* The job's end waiters are woken at the very end of job_finalize(), once
+ * the job lock has been taken for the last time: a test that goes on with
+ * the job (restart) after that does not race with the end of the job. */
+struct h_waiter {
+	struct stream_waiter w; /* first */
+	atomic_int woken;
+};
+
+static void h_wake(struct stream_waiter *w)
+{
+	atomic_store(&((struct h_waiter *)w)->woken, 1);
+}
+
+static bool job_finalized(struct job *j)
+{
+	bool done;
+
+	pthread_mutex_lock(&j->lock);
+	done = j->stopped && job_state_final(j->state) && j->final_status;
+	pthread_mutex_unlock(&j->lock);
+	return done;
+}
+
 bool h_wait_stopped(struct job *j, int timeout_ms)
 {
 	int64_t deadline = h_now_ms() + (timeout_ms > 0 ? timeout_ms : H_DEFAULT_TIMEOUT_MS);
+	struct h_waiter hw;
 
-	for (;;) {
-		if (job_is_stopped(j))
-			return true;
+	memset(&hw, 0, sizeof(hw));
+	hw.w.wake = h_wake;
+	atomic_init(&hw.woken, 0);
+	if (job_wait(j, &hw.w)) {
+		while (!atomic_load(&hw.woken)) {
+			if (h_now_ms() >= deadline) {
+				if (job_unwait(j, &hw.w))
+					return false;
+				/* Being woken right now: hw must outlive that. */
+				while (!atomic_load(&hw.woken))
+					h_sleep_ms(1);
+				break;
+			}
+			h_sleep_ms(2);
+		}
+		return job_is_stopped(j);
+	}
+	/* Already stopped (or stopping): wait for the end of job_finalize(),
+	 * then a little more for its last unlock. */
+	while (!job_finalized(j)) {
 		if (h_now_ms() >= deadline)
 			return false;
 		h_sleep_ms(2);
 	}
+	h_sleep_ms(5);
+	return true;
 }
 
 bool h_wait_stream(struct stream *s, uint64_t bytes, int timeout_ms)
@@ -323,6 +367,24 @@ int h_start_job(struct env *e, const char *name, const char *spec_json,
 		collect(r);
 	}
 	return r->submit_rc;
+}
+
+int h_start_job_open(struct env *e, const char *name, const char *spec_json,
+		     const char *options_json_or_NULL, const char *tag, const void *data,
+		     size_t len, struct job_input **in, struct job_result *r)
+{
+	int rc;
+
+	*in = NULL;
+	rc = h_start_job(e, name, spec_json, options_json_or_NULL, r);
+	if (rc < 0)
+		return rc;
+	rc = job_input_open(r->job, tag, false, in);
+	if (rc < 0) {
+		*in = NULL;
+		return rc;
+	}
+	return h_write_chunks(r->job, *in, data, len);
 }
 
 int h_finish(struct job_result *r, int timeout_ms)

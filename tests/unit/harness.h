@@ -105,6 +105,15 @@ void job_result_free(struct job_result *r);
  * failing rc). Inputs are then fed with h_feed() or h_input_*(). */
 int h_start_job(struct env *e, const char *name, const char *spec_json,
 		const char *options_json_or_NULL, struct job_result *r);
+/* The live variant of run_job(): start the job, open input `tag` and
+ * write `data` to it (in chunks) but keep it open, so that the test can
+ * look at the job while its input is live; *in is the open input (NULL
+ * when opening failed), to be closed with job_input_close() before
+ * h_finish(). Returns 0 or the first -errno (-EPIPE: the job already
+ * ended and took no more input). */
+int h_start_job_open(struct env *e, const char *name, const char *spec_json,
+		     const char *options_json_or_NULL, const char *tag, const void *data,
+		     size_t len, struct job_input **in, struct job_result *r);
 /* Open, write (in chunks), and close one input. 0 or the first -errno. */
 int h_feed(struct job *j, const char *tag, const void *data, size_t len);
 /* Write in irregular chunks to an already open input. 0 or -errno. */

@@ -24,6 +24,15 @@
 #include "log.h"
 #include "util.h"
 
+#define WAIT_FOR(cond, ms)                                                  \
+	({                                                                  \
+		int64_t dl_ = mono_ns() + (int64_t)(ms) * 1000000;          \
+		bool ok_;                                                   \
+		while (!(ok_ = (cond)) && mono_ns() < dl_)                  \
+			usleep(500);                                        \
+		ok_;                                                        \
+	})
+
 #define LINE_RE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z (INFO |WARN |ERROR) "
 #define TS_LEN 24
 #define HEAD_LEN(who) (TS_LEN + 1 + 5 + 1 + strlen(who) + 2)
@@ -493,8 +502,8 @@ static void test_concurrent_writers(void **state)
 struct snap_reader {
 	struct log *l;
 	_Atomic bool stop;
-	long checks;
-	bool bad;
+	_Atomic long checks;
+	_Atomic bool bad;
 };
 
 static void *snap_main(void *arg)
@@ -510,8 +519,8 @@ static void *snap_main(void *arg)
 			continue;
 		n = log_pread(r->l, buf, (size_t)size, 0);
 		if (n != (ssize_t)size || buf[n - 1] != '\n')
-			r->bad = true;
-		r->checks++;
+			atomic_store(&r->bad, true);
+		atomic_fetch_add(&r->checks, 1);
 	}
 	free(buf);
 	return NULL;
@@ -526,18 +535,24 @@ static void test_snapshot_reader(void **state)
 	struct snap_reader r = {0};
 
 	assert_int_equal(log_open(f->path, &l), 0);
+	log_msg(l, LOG_INFO, "first", "line");
 	r.l = l;
 	assert_int_equal(pthread_create(&rt, NULL, snap_main, &r), 0);
+	/* The reader is reading before the writers start, and after. */
+	assert_true(WAIT_FOR(atomic_load(&r.checks) > 0, 5000));
 	for (int i = 0; i < 3; i++) {
 		w[i] = (struct writer){.l = l, .id = i, .n = 1000};
 		assert_int_equal(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
 	}
 	for (int i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
+	{
+		long c = atomic_load(&r.checks);
+		assert_true(WAIT_FOR(atomic_load(&r.checks) > c + 10, 5000));
+	}
 	atomic_store(&r.stop, true);
 	pthread_join(rt, NULL);
-	assert_false(r.bad);
-	assert_true(r.checks > 0);
+	assert_false(atomic_load(&r.bad));
 	log_close(l);
 }
 

@@ -10,8 +10,8 @@
  * Specs are written with ' for " (see h_jq()). In C, a JSON backslash is
  * four characters: "\\\\1" is the JSON text \\1, the string \1.
  *
- * Tests marked BUG: show a defect of the code under test; they are left out
- * of the group at the end so that the suite passes (see the report). */
+ * Tests marked "Regression:" once showed a defect that is fixed now.
+ * LJ_TEST_FILTER=PATTERN runs the matching tests only. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -449,7 +451,7 @@ static void test_replace_anchors_and_empty_matches(void **state)
 	job_result_free(&r);
 }
 
-/* BUG: replace.c replace_rec(): with global, an empty match right after a
+/* Regression: replace.c replace_rec(): with global, an empty match right after a
  * non-empty one is replaced too, which sed (and every s///g) does not do:
  * "baaac" with pattern a* and with x gives "xbxxcx", sed -E 's/a*\/x/g'
  * gives "xbxcx". Likewise "hello world" with o* and 0 gives
@@ -531,11 +533,11 @@ static void test_head_finishes_before_input_ends(void **state)
 	struct job_input *in;
 	int rc;
 
-	assert_int_equal(h_start_job(ENV(state), "j", ONE("{'op': 'head', 'in': 'i', 'n': 2}"),
-				     NULL, &r), 0);
-	assert_int_equal(job_input_open(r.job, "i", false, &in), 0);
-	rc = h_write_chunks(r.job, in, "a\nb\nc\n", 6);
+	rc = h_start_job_open(ENV(state), "j", ONE("{'op': 'head', 'in': 'i', 'n': 2}"), NULL, "i",
+			      "a\nb\nc\n", 6, &in, &r);
+	/* The job may end while "c" is being written. */
 	assert_true(rc == 0 || rc == -EPIPE);
+	assert_non_null(in);
 	assert_true(h_wait_stopped(r.job, 5000));
 	assert_int_equal(job_input_write(r.job, in, "d\n", 2), -EPIPE);
 	job_input_close(r.job, in);
@@ -551,11 +553,16 @@ static void test_head_zero_input_open(void **state)
 	struct job_result r;
 	struct job_input *in;
 
+	int rc;
+
 	assert_int_equal(h_start_job(ENV(state), "j", ONE("{'op': 'head', 'in': 'i', 'n': 0}"),
 				     NULL, &r), 0);
-	assert_int_equal(job_input_open(r.job, "i", false, &in), 0);
+	/* The job may be over before the input is opened: then EPIPE. */
+	rc = job_input_open(r.job, "i", false, &in);
+	assert_true(rc == 0 || rc == -EPIPE);
 	assert_true(h_wait_stopped(r.job, 5000));
-	job_input_close(r.job, in);
+	if (rc == 0)
+		job_input_close(r.job, in);
 	h_finish(&r, 1000);
 	h_assert_succeeded(&r);
 	h_assert_output(&r, "o", "");
@@ -1778,8 +1785,27 @@ static void test_exec_cancel_kills_stubborn_program(void **state)
 	job_result_free(&r);
 }
 
+/* A program flooding stderr does not grow the log without bound: about
+ * 1 MiB of stderr is logged, then one marker line. */
+static void test_exec_stderr_flood(void **state)
+{
+	struct job_result r;
+
+	run1(state, ONE("{'op': 'exec', 'in': 'i', 'argv': ['sh', '-c',"
+			" 'head -c 3000000 /dev/zero | tr \\\\\\\\0 x | fold -w 99 >&2; echo done']}"),
+	     "", &r);
+	h_assert_succeeded(&r);
+	h_assert_output(&r, "o", "done\n");
+	h_assert_contains(r.log, "the rest is not logged");
+	assert_true(strlen(r.log) < (2u << 20));
+	assert_true(strlen(r.log) > (1u << 20));
+	job_result_free(&r);
+}
+
 /* Restart runs exec again from the stored input, in the same directory:
- * the first run leaves a file there and fails, the second finds it. */
+ * the first run leaves a file there and fails, the second finds it. (The
+ * harness waits for the job's end waiters before restarting: see
+ * test_restart_right_after_stop for what happens sooner.) */
 static void test_exec_restart(void **state)
 {
 	struct job_result r;
@@ -1952,7 +1978,8 @@ static void test_delay_cancel(void **state)
 }
 
 /* invoke is live: the child's output reaches the parent's while the
- * parent's input is still open; cancelling the parent cancels the child. */
+ * parent's input is still open; cancelling the parent ends the child (see
+ * test_invoke_cancel_cancels_child for the state it ends in). */
 static void test_invoke_live_and_cancel(void **state)
 {
 	struct job_result r;
@@ -1984,10 +2011,86 @@ static void test_invoke_live_and_cancel(void **state)
 	job_input_close(r.job, in);
 	h_finish(&r, 5000);
 	h_assert_state(&r, JOB_CANCELLED);
+	assert_int_equal(h_output(&r, "out")->error, EIO);
 	assert_true(h_wait_stopped(child, 5000));
-	assert_int_equal(h_job_state(child), JOB_CANCELLED);
+	assert_true(job_state_final(h_job_state(child)));
 	job_put(child);
 	job_result_free(&r);
+}
+
+/* A registered spec may itself invoke one: JOB.NODE.NODE. */
+static void test_invoke_nested(void **state)
+{
+	struct job_result r;
+	struct job *grandchild;
+
+	put_spec(state, "shout", "{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'u'}},"
+				 " 'nodes': {'u': {'op': 'upper', 'in': 'i'}}}");
+	put_spec(state, "outer", "{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'g'}},"
+				 " 'nodes': {'in2': {'op': 'invoke', 'in': 'i', 'spec': 'shout'},"
+				 "           'g': {'op': 'grep', 'in': 'in2', 'pattern': 'B'}}}");
+	run_job(ENV(state), "p", PARENT("{'op': 'invoke', 'in': 'text', 'spec': 'outer'}"), NULL,
+		(const char *[]){"text"}, (const char *[]){"abc\nxyz\nbob"}, NULL, 1, 0, &r);
+	h_assert_succeeded(&r);
+	h_assert_output(&r, "out", "ABC\nBOB\n");
+	grandchild = env_job_find(ENV(state), "p.sh.in2");
+	assert_non_null(grandchild);
+	assert_int_equal(h_job_state(grandchild), JOB_SUCCEEDED);
+	job_put(grandchild);
+	job_result_free(&r);
+}
+
+/* Regression: cancelling a job whose invoke node is live (its input still open)
+ * does not always cancel the child job: about one time in three the child
+ * ends "succeeded". job_end() (engine/job.c) first fails every stream of
+ * the parent (fail_streams(): ended, error EIO) and only then stops the
+ * nodes (stop_nodes()); the invoke node's task, woken by its input
+ * stream's end, may run before n->stopping is set: invoke.c feed_child()
+ * gets -1 from node_read() (an ended input, the EIO is not looked at),
+ * closes the child's input as if the parent's input had ended normally,
+ * and the child finishes with its partial input and succeeds before
+ * invoke_run()/invoke_stop() get to job_cancel() it. Expected (DESIGN.md
+ * section 6, invoke's doc: "cancelling this job cancels the child"): the
+ * child is cancelled, every time. The same window lets an exec program
+ * see a clean EOF on its stdin when its job is cancelled or failed. */
+static void test_invoke_cancel_cancels_child(void **state)
+{
+	put_spec(state, "shout", "{'inputs': {'i': {}}, 'outputs': {'o': {'from': 'u'}},"
+				 " 'nodes': {'u': {'op': 'upper', 'in': 'i'}}}");
+	for (int k = 0; k < 20; k++) {
+		struct job_result r;
+		struct job_input *in;
+		struct job *child;
+		char name[32], cname[40];
+
+		snprintf(name, sizeof(name), "p%d", k);
+		snprintf(cname, sizeof(cname), "p%d.sh", k);
+		assert_int_equal(h_start_job(ENV(state), name,
+					     PARENT("{'op': 'invoke', 'in': 'text', 'spec': 'shout'}"),
+					     NULL, &r), 0);
+		assert_int_equal(job_input_open(r.job, "text", false, &in), 0);
+		assert_int_equal(h_write_chunks(r.job, in, "abc\n", 4), 0);
+		assert_true(h_wait_stream(job_output(r.job, "out"), 4, 5000));
+		child = env_job_find(ENV(state), cname);
+		assert_non_null(child);
+		assert_int_equal(job_ctl(r.job, "cancel", 6), 0);
+		job_input_close(r.job, in);
+		h_finish(&r, 5000);
+		h_assert_state(&r, JOB_CANCELLED);
+		assert_true(h_wait_stopped(child, 5000));
+		if (h_job_state(child) != JOB_CANCELLED) {
+			char *log = h_job_log(child);
+
+			print_error("try %d: child job %s ended %s; its log:\n%s\n", k, cname,
+				    job_state_name(h_job_state(child)), log);
+			free(log);
+			job_put(child);
+			job_result_free(&r);
+			fail_msg("the child of a cancelled job was not cancelled");
+		}
+		job_put(child);
+		job_result_free(&r);
+	}
 }
 
 /* A child that stops reading early (head) ends the parent's node too. */
@@ -2010,7 +2113,7 @@ static void test_invoke_child_head(void **state)
 	free(in);
 }
 
-/* BUG: lineop.c lineop_dump() (used by pick, filter and template) prints
+/* Regression: lineop.c lineop_dump() (used by pick, filter and template) prints
  * reals with jansson's default 17 significant digits, so that a number is
  * not passed on as it came: {"p":0.1} comes out of pick as
  * {"p":0.10000000000000001} and template "{p}" gives 0.10000000000000001
@@ -2044,6 +2147,87 @@ static void test_json_exact_reals(void **state)
 	h_assert_succeeded(&r);
 	h_assert_output(&r, "o", "{\"p\":2.5}\n{\"p\":-0.0}\n{\"p\":100.0}\n{\"p\":-12}\n");
 	job_result_free(&r);
+}
+
+/* Regression: engine/job.c job_restart() holds the job lock across
+ * rebuild_nodes() -> node_release() -> pool_quiesce(), which waits for
+ * the node's task to return; but the task of the node that ended the job
+ * is still in job_check_done() -> job_finalize(), which takes the same
+ * lock (job_status_json(), then wake_end_waiters()). `stopped` is set
+ * (and restart allowed) before job_finalize() runs, so a restart right
+ * after a job is seen to have stopped hangs forever: the caller spins in
+ * pool_quiesce() and the pool thread waits for the job lock. Seen here
+ * with a template job failing on "record 1: not JSON" and job_ctl(j,
+ * "restart") as soon as j->stopped is true. Expected: the restart runs
+ * (or waits until the job has finished ending) and the job fails again.
+ * The scenario runs in a child process, so that the deadlock is reported
+ * as a failure after 20 s instead of hanging the suite. */
+static void test_restart_right_after_stop(void **state)
+{
+	pid_t pid;
+	int status = 0, pfd[2];
+	int64_t deadline;
+	char store[256] = "";
+	ssize_t got;
+
+	(void)state;
+	assert_int_equal(pipe(pfd), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct h_ctx c;
+
+		close(pfd[0]);
+		if (h_env_create(&c, 2) < 0)
+			_exit(2);
+		/* Tell the parent where the store is, to remove it after a kill. */
+		if (write(pfd[1], c.store, strlen(c.store) + 1) < 0)
+			_exit(2);
+		close(pfd[1]);
+		for (int k = 0; k < 100; k++) {
+			char name[32];
+			struct job_result r;
+			int64_t until = h_now_ms() + 5000;
+			bool stopped = false;
+
+			snprintf(name, sizeof(name), "r%d", k);
+			if (h_start_job(c.env, name, ONE("{'op': 'template', 'in': 'i', 'text': '{x}'}"),
+					NULL, &r) < 0)
+				_exit(3);
+			h_feed(r.job, "i", "not json\n", 9);
+			while (!stopped && h_now_ms() < until) {
+				pthread_mutex_lock(&r.job->lock);
+				stopped = r.job->stopped;
+				pthread_mutex_unlock(&r.job->lock);
+			}
+			if (job_ctl(r.job, "restart", 7) != 0 || !h_wait_stopped(r.job, 5000) ||
+			    h_job_state(r.job) != JOB_FAILED)
+				_exit(4);
+			job_result_free(&r);
+		}
+		h_env_destroy(&c);
+		_exit(0);
+	}
+	close(pfd[1]);
+	got = read(pfd[0], store, sizeof(store) - 1);
+	close(pfd[0]);
+	store[got > 0 ? got : 0] = '\0';
+	deadline = h_now_ms() + 20000;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (h_now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			if (store[0])
+				h_rm_rf(store);
+			fail_msg("restart right after the job stopped: deadlock (no end in 20 s)");
+		}
+		h_sleep_ms(10);
+	}
+	if (store[0])
+		h_rm_rf(store); /* gone already after a clean exit */
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 int main(void)
@@ -2143,6 +2327,7 @@ int main(void)
 		T(test_exec_output_before_input),
 		T(test_exec_long_stderr_line),
 		T(test_exec_cancel_kills_stubborn_program),
+		T(test_exec_stderr_flood),
 		T(test_exec_restart),
 		T(test_exec_timeout_not_reached),
 		T(test_long_records),
@@ -2153,15 +2338,17 @@ int main(void)
 		T(test_delay_cancel),
 		T(test_invoke_live_and_cancel),
 		T(test_invoke_child_head),
+		T(test_invoke_nested),
 		T(test_json_exact_reals),
-	};
-	/* Tests that show bugs (BUG: comments): run with LJ_TEST_BUGS=1. */
-	const struct CMUnitTest bugs[] = {
+		/* regression tests of fixed bugs */
 		T(test_replace_empty_match_after_match),
 		T(test_json_reals_kept),
+		cmocka_unit_test(test_restart_right_after_stop),
+		T(test_invoke_cancel_cancels_child),
 	};
 #undef T
-	if (getenv("LJ_TEST_BUGS"))
-		return cmocka_run_group_tests_name("bugs", bugs, NULL, NULL);
+	/* LJ_TEST_FILTER=PATTERN runs the matching tests only (cmocka's * and ?). */
+	if (getenv("LJ_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("LJ_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,168 @@
+#!/bin/bash
+# Stress. tests/mnt/stress.c runs 32 client processes for 120 s
+# (STRESS_SECONDS shortens it) that make, feed, read, cancel, restart and
+# remove jobs at random on a shared pool of 40 names, with readers forked
+# and killed with SIGKILL while blocked mid-read; every syscall result is
+# checked against the errnos the contract allows for that action. A client
+# that makes no progress for 20 s is a deadlock: the test prints what every
+# client was doing and the daemon's threads (wchan, gdb backtraces) and
+# fails. After the stress every job is removed; a few seconds later the
+# daemon's open fds, threads, child processes and VmRSS must be back near
+# what they were before (fds <= before + 2, threads <= before + 16, no
+# child, RSS <= before + 32 MiB, more under sanitizers).
+# Then the unmount part: 50 readers blocked at the end of a live output
+# (its input held open by this shell), `fusermount3 -u` (which may fail,
+# EBUSY) then `fusermount3 -u -z`: every reader must end with EIO within
+# 2 s, and once the writer closes, the daemon exits 0 within 10 s.
+# timeout: 230
+. "$(dirname "$0")/lib.sh"
+
+SECS=${STRESS_SECONDS:-120}
+NCLIENTS=${STRESS_CLIENTS:-32}
+STRESS=$LJ_TMP/stress
+ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+flags=$(pkg-config --cflags --libs jansson 2>/dev/null) || flags=-ljansson
+# shellcheck disable=SC2086
+cc -O1 -Wall -o "$STRESS" "$LJ_HERE/stress.c" $flags >"$LJ_TMP/stress.build" 2>&1 ||
+	fail "cannot build tests/mnt/stress.c: $(cat "$LJ_TMP/stress.build")"
+
+# Sanitized daemons keep freed memory in quarantine and use more.
+rss_margin=$((32 * 1024))
+if grep -qa -e AddressSanitizer -e UndefinedBehaviorSanitizer -e ThreadSanitizer "$LIVEJOBFS_BIN"; then
+	rss_margin=$((384 * 1024))
+fi
+
+count_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+count_threads() { ls "/proc/$1/task" 2>/dev/null | wc -l; }
+# child processes of PID (a scan of /proc: procps may be missing)
+children_of() {
+	local p
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		lj_ppid "$p" 2>/dev/null && [ "$LJ_PPID" = "$1" ] && echo "$p"
+	done
+}
+describe_children() {
+	local p
+	for p in $(children_of "$1"); do
+		echo "  $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+	done
+}
+snapshot() { # PREFIX
+	eval "$1_fds=\$(count_fds \$LJ_PID)"
+	eval "$1_thr=\$(count_threads \$LJ_PID)"
+	eval "$1_kids=\$(children_of \$LJ_PID | wc -l)"
+	eval "$1_rss=\$(rss_kb \$LJ_PID)"
+}
+
+lj_mount
+# warm up: one job made, fed, read and removed
+write_spec_pass "$LJ_TMP/pass.json"
+new_job warm "$LJ_TMP/pass.json"
+seq 1 1000 >"$LJ_TMP/warm.in"
+run_ok cp "$LJ_TMP/warm.in" "$MNT/warm/input/x"
+slurp "$MNT/warm/output/y" "$LJ_TMP/warm.out"
+assert_file_eq "$LJ_TMP/warm.out" "$LJ_TMP/warm.in" "warm/output/y"
+run_ok rmdir "$MNT/warm"
+sleep 1
+snapshot before
+echo "before: $before_fds fds, $before_thr threads, $before_kids children, VmRSS $before_rss kB"
+
+t0=$(now_ms)
+timeout $((SECS + 90)) "$STRESS" run "$MNT" "$SECS" "$NCLIENTS" "$LJ_PID" >"$LJ_TMP/stress.out" 2>"$LJ_TMP/stress.err"
+rc=$?
+cat "$LJ_TMP/stress.out"
+lj_alive "$LJ_PID" || fail "the daemon died during the stress:
+$(head -n 40 "$LJ_TMP/stress.err")"
+case $rc in
+0) ;;
+3) fail "deadlock: $(cat "$LJ_TMP/stress.out")
+$(head -c 20000 "$LJ_TMP/stress.err")" ;;
+124) fail "stress did not end within $((SECS + 90)) s
+$(head -c 5000 "$LJ_TMP/stress.err")" ;;
+*) fail "stress failed (exit $rc):
+$(head -c 8000 "$LJ_TMP/stress.err")" ;;
+esac
+echo "stress: $NCLIENTS clients for $SECS s, then every job removed, in $((($(now_ms) - t0) / 1000)) s"
+ls=$(ls -A "$MNT" | grep -v '^\.' | head)
+[ -z "$ls" ] || fail "jobs still listed after every job was removed: $ls"
+[ -z "$(ls -A "$STORE/jobs" 2>/dev/null)" ] ||
+	fail "the store still holds jobs after every job was removed: $(ls -A "$STORE/jobs" | head)"
+
+# fds, threads and children return to their level; RSS near its baseline
+deadline=$(($(now_ms) + 15000))
+while :; do
+	sleep 1
+	snapshot after
+	if [ "$after_fds" -le $((before_fds + 2)) ] && [ "$after_thr" -le $((before_thr + 16)) ] &&
+		[ "$after_kids" -eq 0 ] && [ "$after_rss" -le $((before_rss + rss_margin)) ]; then
+		break
+	fi
+	[ "$(now_ms)" -lt "$deadline" ] && continue
+	fail "resources not back 15 s after the stress: fds $before_fds -> $after_fds (allowed +2), threads $before_thr -> $after_thr (allowed +16), children $before_kids -> $after_kids (allowed 0), VmRSS $before_rss -> $after_rss kB (allowed +$rss_margin)
+--- open fds of the daemon:
+$(ls -l "/proc/$LJ_PID/fd" | tail -n +2 | awk '{ print $9, $10, $11 }' | head -n 40)
+--- child processes:
+$(describe_children "$LJ_PID")"
+done
+echo "after: $after_fds fds, $after_thr threads, $after_kids children, VmRSS $after_rss kB"
+
+# The unmount part: 50 readers blocked on a live output.
+new_job live "$LJ_TMP/pass.json"
+exec 3>"$MNT/live/input/x" || fail "cannot open live/input/x"
+printf 'first\n' >&3 || fail "cannot write live/input/x"
+wait_size "$MNT/live/output/y" 6
+declare -a readers
+mkdir -p "$LJ_TMP/r"
+for i in $(seq 50); do
+	nofd "$STRESS" reader "$MNT/live/output/y" >"$LJ_TMP/r/$i" 2>&1 &
+	readers+=($!)
+done
+sleep 1
+n=0
+for p in "${readers[@]}"; do lj_alive "$p" && n=$((n + 1)); done
+[ "$n" -eq 50 ] || fail "only $n of 50 readers are blocked on live/output/y: $(cat "$LJ_TMP"/r/* | sort | uniq -c)"
+echo "50 readers blocked"
+
+out=$(timeout 10 fusermount3 -u "$MNT" 2>&1)
+echo "fusermount3 -u: exit $? $out"
+t0=$(now_ms)
+timeout 10 fusermount3 -u -z "$MNT" 2>&1 || echo "fusermount3 -u -z failed (the mount may be gone already)"
+deadline=$((t0 + 3000))
+for p in "${readers[@]}"; do
+	while lj_alive "$p" && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.02; done
+done
+dt=$(($(now_ms) - t0))
+left=0
+for p in "${readers[@]}"; do lj_alive "$p" && left=$((left + 1)); done
+[ "$left" -eq 0 ] || fail "$left of the 50 blocked readers still blocked $dt ms after fusermount3 -u -z (daemon alive: $(lj_alive "$LJ_PID" && echo yes || echo no))"
+bad=0
+first=""
+for i in $(seq 50); do
+	wait "${readers[i - 1]}"
+	rc=$?
+	if [ "$rc" -eq 0 ] || ! grep -q '^errno EIO ' "$LJ_TMP/r/$i"; then
+		bad=$((bad + 1))
+		[ -n "$first" ] || first="reader $i: exit $rc, said: $(cat "$LJ_TMP/r/$i")"
+	fi
+done
+[ "$bad" -eq 0 ] || fail "$bad of 50 readers blocked on an output did not end with EIO after the lazy unmount; first: $first"
+echo "all 50 readers ended with EIO within $dt ms of the lazy unmount"
+[ "$dt" -le 2500 ] || fail "the readers needed $dt ms to end after the lazy unmount (at most ~2 s)"
+
+lj_alive "$LJ_PID" || fail "the daemon exited while the input was still open"
+exec 3>&-
+t0=$(now_ms)
+pid=$LJ_PID
+while lj_alive "$pid" && [ $(($(now_ms) - t0)) -lt 10000 ]; do sleep 0.05; done
+if lj_alive "$pid"; then
+	echo "--- the daemon's threads:"
+	for t in /proc/"$pid"/task/*; do echo "${t##*/} $(cat "$t/wchan" 2>/dev/null) $(cut -d' ' -f3 "$t/stat" 2>/dev/null)"; done
+	fail "the daemon did not exit within 10 s after the lazy unmount and the writer's close"
+fi
+wait "$pid"
+rc=$?
+LJ_PID=""
+[ "$rc" -eq 0 ] || fail "the daemon exited with status $rc after the lazy unmount (expected 0)"
+echo "the daemon exited 0 in $(($(now_ms) - t0)) ms after the writer closed"
