@@ -57,11 +57,13 @@ livejobfs: $(BUILD)/livejobfs
 endif
 
 $(BUILD)/livejobfs: $(FS_OBJ) $(BUILD)/libengine.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/libengine.a: $(ENGINE_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -70,7 +72,8 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_LIBOBJ) $(BUILD)/libengine.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(UNIT_LIBOBJ) $(BUILD)/libengine.a \
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(UNIT_LIBOBJ) $(BUILD)/libengine.a \
 		$(LDFLAGS) $(PKG_LIBS) -lcmocka $(LDLIBS)
 
 # The daemon under test: the sanitized build when SANITIZE is set.
