@@ -124,11 +124,11 @@ FUZZ_OBJ     := $(ENGINE_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 .PHONY: fuzz fuzz-build fuzz-deps
-fuzz: deps fuzz-deps
+fuzz: fuzz-deps
 	$(MAKE) --no-print-directory fuzz-build
 	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_DIR) $(FUZZ_TARGETS)
 
-fuzz-deps:
+fuzz-deps: deps
 	@FUZZ_CC=$(FUZZ_CC) sh scripts/fuzz-deps.sh
 
 fuzz-build: $(FUZZ_BIN)

@@ -318,6 +318,60 @@ char *env_json(struct env *e, size_t *len)
 	return t;
 }
 
+/* ---- the reaper ------------------------------------------------------------------ */
+
+bool env_reap(struct env *e, struct job *j)
+{
+	bool taken = false;
+
+	if (!e)
+		return false;
+	pthread_mutex_lock(&e->reap_lock);
+	if (e->reaper_running && !e->reap_stop) {
+		j->hnext = e->reap_list;
+		e->reap_list = j;
+		pthread_cond_signal(&e->reap_cond);
+		taken = true;
+	}
+	pthread_mutex_unlock(&e->reap_lock);
+	return taken;
+}
+
+static void *reaper_main(void *arg)
+{
+	struct env *e = arg;
+
+	pthread_mutex_lock(&e->reap_lock);
+	for (;;) {
+		struct job *j = e->reap_list;
+
+		if (!j) {
+			if (e->reap_stop)
+				break;
+			pthread_cond_wait(&e->reap_cond, &e->reap_lock);
+			continue;
+		}
+		e->reap_list = j->hnext;
+		pthread_mutex_unlock(&e->reap_lock);
+		job_free_now(j);
+		pthread_mutex_lock(&e->reap_lock);
+	}
+	pthread_mutex_unlock(&e->reap_lock);
+	return NULL;
+}
+
+static void reaper_stop(struct env *e)
+{
+	if (!e->reaper_running)
+		return;
+	pthread_mutex_lock(&e->reap_lock);
+	e->reap_stop = true;
+	pthread_cond_signal(&e->reap_cond);
+	pthread_mutex_unlock(&e->reap_lock);
+	pthread_join(e->reaper, NULL);
+	e->reaper_running = false;
+}
+
 /* ---- life --------------------------------------------------------------------- */
 
 static int load_one(void *arg, const char *name)
@@ -364,6 +418,8 @@ int env_create(const struct env_config *cfg, struct env **out)
 	e->started_ms = now_ms();
 	pthread_mutex_init(&e->jobs_lock, NULL);
 	pthread_mutex_init(&e->specs_lock, NULL);
+	pthread_mutex_init(&e->reap_lock, NULL);
+	pthread_cond_init(&e->reap_cond, NULL);
 	e->spec_ctx.registered = registered;
 	e->spec_ctx.arg = e;
 	rc = store_dir_open(cfg->store_dir, &e->store);
@@ -380,6 +436,10 @@ int env_create(const struct env_config *cfg, struct env **out)
 	rc = reactor_create(&e->reactor);
 	if (rc < 0)
 		goto fail;
+	rc = -pthread_create(&e->reaper, NULL, reaper_main, e);
+	if (rc < 0)
+		goto fail;
+	e->reaper_running = true;
 	log_msg(e->log, LOG_INFO, "livejobfs", "started: version %s, store %s, %d threads",
 		LJ_VERSION, e->store->root, cfg->threads);
 	e->store->ops->job_list(e->store, load_one, e);
@@ -422,11 +482,12 @@ void env_destroy(struct env *e)
 			job_shutdown(e->jobs[i]);
 		wait_stopped(e);
 	}
+	while (e->njobs > 0)
+		env_job_del(e, e->jobs[e->njobs - 1]);
+	reaper_stop(e); /* frees what it was handed, then ends */
 	if (e->pool)
 		pool_destroy(e->pool);
 	e->pool = NULL;
-	while (e->njobs > 0)
-		env_job_del(e, e->jobs[e->njobs - 1]);
 	if (e->reactor)
 		reactor_destroy(e->reactor);
 	if (e->log) {
@@ -439,5 +500,7 @@ void env_destroy(struct env *e)
 	free(e->jobs);
 	pthread_mutex_destroy(&e->jobs_lock);
 	pthread_mutex_destroy(&e->specs_lock);
+	pthread_mutex_destroy(&e->reap_lock);
+	pthread_cond_destroy(&e->reap_cond);
 	free(e);
 }

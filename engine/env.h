@@ -51,9 +51,19 @@ struct env {
 	uint64_t next_serial;
 	pthread_mutex_t specs_lock;
 	struct spec_ctx spec_ctx;   /* resolves {"use": NAME} through the registry */
+	/* The reaper frees jobs whose last reference went (see job_put). reap_lock
+	 * (owner: env) guards the list; a leaf lock. */
+	pthread_t reaper;
+	bool reaper_running, reap_stop;
+	pthread_mutex_t reap_lock;
+	pthread_cond_t reap_cond;
+	struct job *reap_list;
 };
 
 int env_create(const struct env_config *cfg, struct env **out);
+/* Hand a job without references to the reaper thread; false when there is
+ * none (before start, after stop): then the caller frees it. */
+bool env_reap(struct env *e, struct job *j);
 /* Stop: running jobs become interrupted, everything is flushed. */
 void env_destroy(struct env *e);
 

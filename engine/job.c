@@ -133,10 +133,20 @@ void job_get(struct job *j)
 	atomic_fetch_add(&j->refs, 1);
 }
 
+/* The last reference may be dropped inside one of the job's own node
+ * activations (a parked reader woken by its output): freeing there would
+ * wait for that very activation. The env's reaper frees it instead. */
 void job_put(struct job *j)
 {
-	if (j && atomic_fetch_sub(&j->refs, 1) == 1)
-		job_free(j);
+	if (j && atomic_fetch_sub(&j->refs, 1) == 1) {
+		if (!env_reap(j->env, j))
+			job_free(j);
+	}
+}
+
+void job_free_now(struct job *j)
+{
+	job_free(j);
 }
 
 /* ---- persistence ---------------------------------------------------------- */
@@ -385,10 +395,24 @@ int job_input_write(struct job *j, struct job_input *in, const char *data, size_
 	return rc;
 }
 
+/* close() of a writer: when it is the only writer, its unfinished last
+ * NDJSON line is final now, so a bad one fails this close (cp sees it);
+ * then the data is made durable. */
 int job_input_sync(struct job *j, struct job_input *in)
 {
-	(void)j;
-	return stream_sync(in->s);
+	int rc = 0;
+	bool only;
+
+	pthread_mutex_lock(&j->lock);
+	only = in->s->writers == 1;
+	pthread_mutex_unlock(&j->lock);
+	pthread_mutex_lock(&in->wlock);
+	if (only && in->format == FORMAT_JSON && in->partial.len && !stream_ended(in->s))
+		rc = write_json(j, in, "", 0, true);
+	pthread_mutex_unlock(&in->wlock);
+	if (rc == 0)
+		rc = stream_sync(in->s);
+	return rc;
 }
 
 int job_input_close(struct job *j, struct job_input *in)
@@ -784,6 +808,16 @@ static void wake_end_waiters(struct job *j)
 	}
 }
 
+/* A job at rest keeps no descriptors open while nobody reads it. */
+static void set_idle(struct job *j, bool on)
+{
+	for (int i = 0; i < j->nstreams; i++)
+		stream_set_close_idle(j->streams[i], on);
+	for (int i = 0; i < j->ninputs; i++)
+		stream_set_close_idle(j->inputs[i].s, on);
+	log_set_close_idle(j->log, on);
+}
+
 /* Runs once every node has stopped after the job reached a final state. */
 static void job_finalize(struct job *j)
 {
@@ -792,6 +826,7 @@ static void job_finalize(struct job *j)
 
 	for (int i = 0; i < j->nstreams; i++)
 		stream_sync(j->streams[i]);
+	set_idle(j, true);
 	status = job_status_json(j, &len);
 	pthread_mutex_lock(&j->lock);
 	free(j->final_status);
@@ -1047,6 +1082,8 @@ static int job_restart(struct job *j)
 		rc = -EINVAL;
 	}
 	errs_free(&errs);
+	if (rc == 0)
+		set_idle(j, false);
 	if (rc == 0 && (rc = rebuild_nodes(j, sp)) < 0) {
 		spec_free(sp);
 		job_log(j, LOG_ERROR, "ctl: restart: %s", strerror(-rc));
@@ -1302,6 +1339,7 @@ int job_load(struct env *e, const char *name, struct job **out)
 			j->inputs[i].declared = true;
 		j->input_dir = j->ninputs > 0;
 		j->stopped = j->finalizing = true;
+		set_idle(j, true);
 	}
 	json_decref(st);
 	if (was_running) {

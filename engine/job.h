@@ -104,6 +104,8 @@ int job_load(struct env *e, const char *name, struct job **out);
 
 void job_get(struct job *j);
 void job_put(struct job *j);
+/* For the env's reaper: free a job whose last reference is gone. */
+void job_free_now(struct job *j);
 
 /* The writer of spec.json closed it: parse, validate, start. 0, or
  * -EINVAL (reasons in log and status), -EBUSY (already started),
@@ -124,7 +126,8 @@ int job_input_open(struct job *j, const char *tag, bool create, struct job_input
 int job_input_write(struct job *j, struct job_input *in, const char *data, size_t len);
 /* A writer closed: the data is made durable; the last writer ends the stream. */
 int job_input_close(struct job *j, struct job_input *in);
-/* Make written data durable without closing (flush of a dup'd fd). */
+/* close() of a writer's fd: make its data durable; if it is the only
+ * writer, a bad unfinished last NDJSON line fails here with -EINVAL. */
 int job_input_sync(struct job *j, struct job_input *in);
 
 /* ctl: one command line ("cancel", "end TAG", "restart"). -EINVAL if unknown. */

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -16,7 +17,12 @@ enum log_level { LOG_INFO, LOG_WARN, LOG_ERROR };
 
 struct log {
 	pthread_mutex_t lock;
-	int fd;
+	char *path;
+	int fd;               /* -1 until needed, and again when closed idle */
+	int fd_users;         /* fd_lock */
+	bool close_idle;      /* a finished job's log keeps no fd open */
+	pthread_mutex_t fd_lock; /* owner: the log; guards fd, fd_users, close_idle;
+				  * taken after `lock`, never held across I/O */
 	_Atomic uint64_t size;
 	struct log *mirror; /* also receives ERROR lines prefixed with `mirror_who` */
 	char *mirror_who;
@@ -33,5 +39,9 @@ void log_vmsg(struct log *l, enum log_level lv, const char *who, const char *fmt
 static inline uint64_t log_size(struct log *l) { return atomic_load(&l->size); }
 ssize_t log_pread(struct log *l, void *buf, size_t len, uint64_t off);
 int log_sync(struct log *l);
+/* The fd for a zero-copy reply; pair with log_fd_put(). */
+int log_fd_get(struct log *l);
+void log_fd_put(struct log *l);
+void log_set_close_idle(struct log *l, bool on);
 
 #endif

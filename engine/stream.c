@@ -33,11 +33,12 @@ int stream_open(const char *name, const char *path, bool create, struct stream *
 	pthread_mutex_init(&s->lock, NULL);
 	waiters_init(s);
 	if (create) {
-		int rc = stream_fd(s);
+		int rc = stream_fd_get(s);
 		if (rc < 0) {
 			stream_free(s);
 			return rc;
 		}
+		stream_fd_put(s);
 	}
 	if (stat(path, &st) == 0)
 		atomic_store(&s->size, (uint64_t)st.st_size);
@@ -59,7 +60,7 @@ void stream_free(struct stream *s)
 	free(s);
 }
 
-int stream_fd(struct stream *s)
+int stream_fd_get(struct stream *s)
 {
 	int fd;
 
@@ -72,8 +73,34 @@ int stream_fd(struct stream *s)
 		else
 			s->fd = fd;
 	}
+	if (fd >= 0)
+		s->fd_users++;
 	pthread_mutex_unlock(&s->lock);
 	return fd;
+}
+
+static void close_if_idle(struct stream *s)
+{
+	if (s->close_idle && s->fd_users == 0 && s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
+}
+
+void stream_fd_put(struct stream *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->fd_users--;
+	close_if_idle(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void stream_set_close_idle(struct stream *s, bool on)
+{
+	pthread_mutex_lock(&s->lock);
+	s->close_idle = on;
+	close_if_idle(s);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* Takes the waiters that are due off the list (under s->lock) and wakes
@@ -125,17 +152,19 @@ int stream_append(struct stream *s, const void *data, size_t len)
 
 	if (len == 0)
 		return atomic_load(&s->ended) ? -EPIPE : 0;
-	fd = stream_fd(s);
+	fd = stream_fd_get(s);
 	if (fd < 0)
 		return fd;
 	pthread_mutex_lock(&s->append_lock);
 	if (atomic_load(&s->ended)) {
 		pthread_mutex_unlock(&s->append_lock);
+		stream_fd_put(s);
 		return -EPIPE;
 	}
 	if (s->quota && s->quota->limit &&
 	    atomic_load(&s->quota->used) + len > s->quota->limit) {
 		pthread_mutex_unlock(&s->append_lock);
+		stream_fd_put(s);
 		return -EFBIG;
 	}
 	off = atomic_load(&s->size);
@@ -158,6 +187,7 @@ int stream_append(struct stream *s, const void *data, size_t len)
 	if (s->quota)
 		atomic_fetch_add(&s->quota->used, len);
 	pthread_mutex_unlock(&s->append_lock);
+	stream_fd_put(s);
 	if (len)
 		notify(s, false);
 	return rc;
@@ -185,18 +215,24 @@ void stream_fail(struct stream *s, int err)
 
 int stream_sync(struct stream *s)
 {
-	int fd = s->fd;
+	int fd, rc = 0;
 
+	pthread_mutex_lock(&s->lock);
+	fd = s->fd;
+	if (fd >= 0)
+		s->fd_users++;
+	pthread_mutex_unlock(&s->lock);
 	if (fd < 0)
-		return 0;
+		return 0; /* never opened here, or closed after a sync */
 	if (fdatasync(fd) < 0)
-		return -errno;
-	return 0;
+		rc = -errno;
+	stream_fd_put(s);
+	return rc;
 }
 
 int stream_reset(struct stream *s)
 {
-	int fd = stream_fd(s);
+	int fd = stream_fd_get(s);
 
 	if (fd < 0)
 		return fd;
@@ -204,6 +240,7 @@ int stream_reset(struct stream *s)
 	if (ftruncate(fd, 0) < 0) {
 		int rc = -errno;
 		pthread_mutex_unlock(&s->append_lock);
+		stream_fd_put(s);
 		return rc;
 	}
 	if (s->quota)
@@ -213,6 +250,7 @@ int stream_reset(struct stream *s)
 	atomic_store(&s->error, 0);
 	atomic_store(&s->ended, false);
 	pthread_mutex_unlock(&s->append_lock);
+	stream_fd_put(s);
 	return 0;
 }
 
@@ -226,13 +264,16 @@ ssize_t stream_pread(struct stream *s, void *buf, size_t len, uint64_t off)
 		return 0;
 	if (len > size - off)
 		len = (size_t)(size - off);
-	fd = stream_fd(s);
+	fd = stream_fd_get(s);
 	if (fd < 0)
 		return fd;
 	do
 		n = pread(fd, buf, len, (off_t)off);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
+	if (n < 0)
+		n = -errno;
+	stream_fd_put(s);
+	return n;
 }
 
 int stream_subscribe(struct stream *s, struct task *t)

@@ -51,6 +51,8 @@ struct stream {
 	_Atomic bool ended;
 	_Atomic int error;     /* 0, or the errno readers at the end get (EIO) */
 	int writers;           /* open input writers (job lock) */
+	int fd_users;          /* fd in use (stream lock) */
+	bool close_idle;       /* close fd whenever unused: a finished job (stream lock) */
 	struct task **consumers;
 	int nconsumers;
 	struct stream_waiter waiters; /* list head */
@@ -79,8 +81,13 @@ static inline int stream_error(struct stream *s) { return atomic_load(&s->error)
 /* Read up to len bytes at off (never past the current size). Returns the
  * byte count (0 at the current end) or -errno. */
 ssize_t stream_pread(struct stream *s, void *buf, size_t len, uint64_t off);
-/* The store file's fd for zero-copy replies (opens it if needed), or -errno. */
-int stream_fd(struct stream *s);
+/* The store file's fd for zero-copy replies (opens it if needed), or
+ * -errno; every successful stream_fd_get() is paired with stream_fd_put(). */
+int stream_fd_get(struct stream *s);
+void stream_fd_put(struct stream *s);
+/* A finished job's streams keep no fd open while nobody reads them, so that
+ * thousands of finished jobs cost no descriptors. */
+void stream_set_close_idle(struct stream *s, bool on);
 
 /* Schedule t whenever the stream grows or ends. */
 int stream_subscribe(struct stream *s, struct task *t);

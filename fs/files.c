@@ -31,6 +31,8 @@ struct fh {
 	size_t text_len;
 	struct buf wbuf;            /* spec.json, options.json, .specs, ctl: written bytes */
 	bool writing, dirty;
+	bool truncated;             /* opened with O_TRUNC or created: a (re)write, even if empty */
+	bool submitted;             /* flush handed the document over */
 	char *reg_name;             /* .specs/NAME.json */
 	struct fuse_pollhandle *ph; /* poll() waiting for data */
 	struct stream_waiter pollw;
@@ -129,6 +131,7 @@ static int open_for_write(struct fs *fs, struct fh *fh, int flags)
 		return -EACCES;
 	}
 	fh->writing = true;
+	fh->truncated = flags & O_TRUNC;
 	if (!(flags & O_TRUNC) && fh->kind != K_CTL) {
 		size_t len;
 		char *t = make_text(fs, fh, &len);
@@ -333,7 +336,7 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			fh->kind = K_REG_SPEC;
 			fh->index = r.index;
 			fh->reg_name = strdup(base);
-			fh->writing = true;
+			fh->writing = fh->truncated = true;
 		}
 		break;
 	}
@@ -385,7 +388,7 @@ static void reply_stream(fuse_req_t req, struct fh *fh, size_t size, off_t off)
 	if (size > avail - (uint64_t)off)
 		size = (size_t)(avail - (uint64_t)off);
 	atomic_store(&fh->pos, (uint64_t)off + size);
-	fd = stream_fd(s);
+	fd = stream_fd_get(s);
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
 		return;
@@ -396,6 +399,7 @@ static void reply_stream(fuse_req_t req, struct fh *fh, size_t size, off_t off)
 	bv.buf[0].fd = fd;
 	bv.buf[0].pos = off;
 	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+	stream_fd_put(s);
 }
 
 static void reply_wait(fuse_req_t req, struct job *j, off_t off)
@@ -536,6 +540,7 @@ static void read_log(fuse_req_t req, struct log *l, size_t size, off_t off)
 {
 	uint64_t avail = log_size(l);
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
+	int fd;
 
 	if ((uint64_t)off >= avail) {
 		fuse_reply_buf(req, NULL, 0);
@@ -543,11 +548,17 @@ static void read_log(fuse_req_t req, struct log *l, size_t size, off_t off)
 	}
 	if (size > avail - (uint64_t)off)
 		size = (size_t)(avail - (uint64_t)off);
+	fd = log_fd_get(l);
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
 	bv.buf[0].size = size;
 	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	bv.buf[0].fd = l->fd;
+	bv.buf[0].fd = fd;
 	bv.buf[0].pos = off;
 	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+	log_fd_put(l);
 }
 
 void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
@@ -703,6 +714,7 @@ void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	case K_SPEC:
 		if (fh->dirty) {
 			fh->dirty = false;
+			fh->submitted = true;
 			rc = job_submit_spec(fh->job, fh->wbuf.p ? fh->wbuf.p : "", fh->wbuf.len,
 					     fuse_req_ctx(req)->uid);
 		}
@@ -710,12 +722,14 @@ void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	case K_OPTIONS:
 		if (fh->dirty) {
 			fh->dirty = false;
+			fh->submitted = true;
 			rc = job_submit_options(fh->job, fh->wbuf.p ? fh->wbuf.p : "", fh->wbuf.len);
 		}
 		break;
 	case K_REG_SPEC:
 		if (fh->dirty && fh->writing) {
 			fh->dirty = false;
+			fh->submitted = true;
 			rc = env_spec_put(fs->env, fh->reg_name, fh->wbuf.p ? fh->wbuf.p : "",
 					  fh->wbuf.len);
 		}
@@ -757,6 +771,17 @@ void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fh->input)
 		job_input_close(fh->job, fh->input);
 	fh->input = NULL;
+	/* An emptied document that was never written (cp of an empty file):
+	 * flush skipped it because a shell's dup'd fd closes before it writes;
+	 * it is submitted now, so the job's log and status say what is wrong. */
+	if (fh->truncated && !fh->submitted && fh->wbuf.len == 0) {
+		if (fh->kind == K_SPEC)
+			job_submit_spec(fh->job, "", 0, fuse_req_ctx(req)->uid);
+		else if (fh->kind == K_OPTIONS)
+			job_submit_options(fh->job, "", 0);
+		else if (fh->kind == K_REG_SPEC)
+			env_spec_put(fh->fs->env, fh->reg_name, "", 0);
+	}
 	fh_drop(fh);
 	fuse_reply_err(req, 0);
 }

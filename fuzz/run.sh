@@ -49,8 +49,7 @@ for t in "$@"; do
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	[ -n "$runs" ] || runs=$(sed -n 's/^#\([0-9]*\).*/\1/p' "$log" | tail -n 1)
 	cov=$(sed -n 's/^#[0-9]*.*cov: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
-	found=$(ls "$dir/$t"-crash-* "$dir/$t"-leak-* "$dir/$t"-timeout-* "$dir/$t"-oom-* \
-		"$dir/$t"-slow-unit-* 2>/dev/null | grep -v slow-unit | tr '\n' ' ')
+	found=$(sed -n 's/.*Test unit written to //p' "$log" | grep -v -- '-slow-unit-' | tr '\n' ' ')
 	if [ "$rc" -eq 0 ]; then
 		line="fuzz_$t: ${runs:-?} executions, coverage ${cov:-?}: no crash"
 	else

@@ -661,10 +661,10 @@ static void exec_check(json_t *params, const char *path, struct errs *errs)
 		errs_add(errs, "%s.argv: must name a program (it is empty)", path);
 	else if (json_is_string(json_array_get(argv, 0)) &&
 		 !json_string_value(json_array_get(argv, 0))[0])
-		errs_add(errs, "%s.argv.0: the program name is empty", path);
+		errs_add(errs, "%s.argv[0]: the program name is empty", path);
 	json_array_foreach(json_object_get(params, "accept_exit"), i, v) {
 		if (json_is_integer(v) && (json_integer_value(v) < 0 || json_integer_value(v) > 255))
-			errs_add(errs, "%s.accept_exit.%zu: an exit status is 0 to 255", path, i);
+			errs_add(errs, "%s.accept_exit[%zu]: an exit status is 0 to 255", path, i);
 	}
 	if (json_is_integer(to) && json_integer_value(to) <= 0)
 		errs_add(errs, "%s.timeout_ms: must be more than 0", path);

@@ -671,16 +671,120 @@ void lineop_select_free(struct lineop_select *s)
 	lineblk_free(&s->blk);
 }
 
+/* glibc's regcomp() recurses once per nested group and expands every
+ * bounded repetition, so an untrusted pattern can overflow the stack or
+ * take gigabytes. Patterns are vetted before they reach it: at most
+ * REGEX_MAX_DEPTH nested groups, no quantifier applied to a quantifier
+ * (a++, a{2}{3}), and nested bounded repetitions whose counts multiply to
+ * at most REGEX_MAX_REPEAT. Returns NULL or the reason. */
+#define REGEX_MAX_LEN 8192
+#define REGEX_MAX_DEPTH 32
+#define REGEX_MAX_REPEAT 4096
+
+static const char *bracket_end(const char *p)
+{
+	/* p is just past '['; a leading '^' and a leading ']' are literal */
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p && *p != ']') {
+		if (p[0] == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+			char close = p[1];
+			const char *q = strchr(p + 2, close);
+
+			p = q && q[1] == ']' ? q + 2 : p + 1;
+			continue;
+		}
+		p++;
+	}
+	return *p ? p + 1 : p;
+}
+
+const char *lineop_regex_vet(const char *pat)
+{
+	uint64_t mult[REGEX_MAX_DEPTH + 2]; /* repetition product inside each open group */
+	uint64_t last = 1;                 /* product of the atom just read */
+	int depth = 0;
+	bool quantified = false, atom = false;
+
+	if (strlen(pat) > REGEX_MAX_LEN)
+		return "longer than 8192 bytes";
+	mult[0] = 1;
+	for (const char *p = pat; *p;) {
+		char c = *p;
+
+		if (c == '*' || c == '+' || c == '?' || (c == '{' && atom)) {
+			uint64_t count = 1;
+
+			if (quantified)
+				return "a quantifier applied to a quantifier";
+			if (c == '{') {
+				char *end;
+				unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
+
+				if (*end == ',')
+					hi = end[1] == '}' ? lo : strtoul(end + 1, &end, 10);
+				if (*end == ',')
+					end++;
+				count = hi > lo ? hi : lo;
+				p = strchr(p, '}') ? strchr(p, '}') + 1 : p + 1;
+				if (count > 1 && last * count > REGEX_MAX_REPEAT)
+					return "bounded repetitions nested too deeply or too large";
+				last *= count ? count : 1;
+			} else {
+				p++;
+			}
+			if (last > mult[depth])
+				mult[depth] = last;
+			quantified = true;
+			continue;
+		}
+		quantified = false;
+		if (c == '(') {
+			if (++depth > REGEX_MAX_DEPTH)
+				return "groups nested more than 32 deep";
+			mult[depth] = 1;
+			atom = false;
+			p++;
+			continue;
+		}
+		if (c == ')' && depth > 0) {
+			last = mult[depth--];
+			if (last > mult[depth])
+				mult[depth] = last;
+			atom = true;
+			p++;
+			continue;
+		}
+		if (c == '[') {
+			p = bracket_end(p + 1);
+		} else if (c == '\\' && p[1]) {
+			p += 2;
+		} else {
+			p++;
+		}
+		atom = c != '|' && c != '^' && c != '$';
+		last = 1;
+	}
+	return NULL;
+}
+
 int lineop_check_regex(json_t *params, const char *name, bool icase, const char *path,
 		       struct errs *errs)
 {
 	const char *pat = param_str(params, name);
+	const char *bad;
 	regex_t re;
 	char msg[256];
 	int rc, ngroups;
 
 	if (!pat || param_unexpanded(pat))
 		return -1;
+	if ((bad = lineop_regex_vet(pat)) != NULL) {
+		errs_add(errs, "%s.%s: regular expression refused: %s", path, name, bad);
+		return -1;
+	}
 	rc = regcomp(&re, pat, REG_EXTENDED | (icase ? REG_ICASE : 0));
 	if (rc) {
 		regerror(rc, &re, msg, sizeof(msg));

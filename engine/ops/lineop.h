@@ -143,6 +143,8 @@ const char *lineop_subject(const char *s, size_t len, struct buf *z);
  * "PATH.NAME: invalid regular expression: ..." to errs. Strings still
  * holding a ${...} reference (registered specs) are not checked. Returns
  * the number of groups, or -1 when it does not compile or is not checked. */
+/* Why an untrusted pattern must not reach regcomp(), or NULL (lineop.c). */
+const char *lineop_regex_vet(const char *pat);
 int lineop_check_regex(json_t *params, const char *name, bool icase, const char *path,
 		       struct errs *errs);
 

@@ -488,7 +488,7 @@ for op, key, val, expect in [
         ("count", "what", "words", "nodes.n.what"),
         ("count", "what", "", "nodes.n.what"),
         ("grep", "pattern", "(", "nodes.n.pattern: invalid regular expression"),
-        ("grep", "pattern", "a**{", "nodes.n.pattern: invalid regular expression"),
+        ("grep", "pattern", "a**{", "nodes.n.pattern: regular expression refused: a quantifier applied to a quantifier"),
         ("grep", "pattern", "[[:nope:]]", "nodes.n.pattern: invalid regular expression"),
         ("grep", "pattern", "a{1", "nodes.n.pattern: invalid regular expression"),
         ("grep", "pattern", "\\", "nodes.n.pattern: invalid regular expression"),

@@ -22,6 +22,8 @@
  *       At the end every job is removed (rmdir) and the mount must list
  *       nothing. Prints per-action counts; exits 1 on unexpected errnos.
  *
+ *       STRESS_ACTIONS=mkdir,spec,feed,... (debugging) limits the actions.
+ *
  *   stress reader PATH
  *       Reads PATH to its end with blocking reads; prints "eof N" or
  *       "errno NAME N" (N: bytes read) and the time it took, exits 0 at EOF
@@ -560,17 +562,32 @@ static void do_action(int a)
 	}
 }
 
+static int weight[NACT];
+
+/* STRESS_ACTIONS=a,b,c (debugging): only these actions */
+static void set_weights(void)
+{
+	const char *only = getenv("STRESS_ACTIONS");
+	for (int i = 0; i < NACT; i++) {
+		char pat[64];
+		snprintf(pat, sizeof(pat), ",%s,", act_name[i]);
+		char list[1024];
+		snprintf(list, sizeof(list), ",%s,", only ? only : "");
+		weight[i] = !only || !*only || strstr(list, pat) ? act_weight[i] : 0;
+	}
+}
+
 static int pick_action(void)
 {
 	static int total;
 	if (!total)
 		for (int i = 0; i < NACT; i++)
-			total += act_weight[i];
+			total += weight[i];
 	int r = (int)(rnd() % (unsigned)total);
 	for (int i = 0; i < NACT; i++) {
-		if (r < act_weight[i])
+		if (r < weight[i])
 			return i;
-		r -= act_weight[i];
+		r -= weight[i];
 	}
 	return 0;
 }
@@ -624,6 +641,7 @@ static int cmd_run(int seconds, int nclients, int dpid)
 		return 2;
 	}
 	memset(sh, 0, sizeof(*sh));
+	set_weights();
 	for (int i = 0; i < nclients; i++) {
 		pids[i] = fork();
 		if (pids[i] < 0) {

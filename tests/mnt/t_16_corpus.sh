@@ -27,7 +27,9 @@ case $LIVEJOBFS_BIN in
 */san-*) limit=${LJ_RSS_LIMIT_KB:-409600} ;;
 *) limit=${LJ_RSS_LIMIT_KB:-102400} ;;
 esac
-[ -d "$C/spec" ] && [ -d "$C/ndjson" ] || fail "no corpus at $C"
+if [ ! -d "$C/spec" ] || [ ! -d "$C/ndjson" ]; then
+	fail "no corpus at $C"
+fi
 
 declare -A KNOWN=()
 if [ -z "${LJ_CORPUS_STRICT:-}" ] || [ "${LJ_CORPUS_STRICT:-}" = 0 ]; then

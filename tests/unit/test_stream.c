@@ -100,8 +100,21 @@ static void test_open_creates(void **state)
 	assert_int_equal(atomic_load(&s->records), 0);
 	assert_false(stream_ended(s));
 	assert_int_equal(stream_error(s), 0);
-	assert_true(stream_fd(s) >= 0);
-	assert_int_equal(stream_fd(s), stream_fd(s));
+	{
+		int a = stream_fd_get(s), b = stream_fd_get(s);
+
+		assert_true(a >= 0);
+		assert_int_equal(a, b);
+		stream_fd_put(s);
+		stream_fd_put(s);
+		/* a finished job's stream closes its fd when nobody uses it */
+		stream_set_close_idle(s, true);
+		assert_int_equal(s->fd, -1);
+		assert_true(stream_fd_get(s) >= 0);
+		stream_fd_put(s);
+		assert_int_equal(s->fd, -1);
+		stream_set_close_idle(s, false);
+	}
 	assert_int_equal(stream_sync(s), 0);
 	stream_free(s);
 	stream_free(NULL);
@@ -131,7 +144,7 @@ static void test_open_lazy_and_errors(void **state)
 	assert_int_equal(stream_open("bad", bad, false, &s), 0);
 	assert_int_equal(stream_append(s, "x", 1), -ENOENT);
 	assert_int_equal(stream_size(s), 0);
-	assert_true(stream_fd(s) < 0);
+	assert_true(stream_fd_get(s) < 0);
 	stream_free(s);
 	free(p);
 	free(bad);
@@ -191,8 +204,9 @@ static void test_pread_offsets(void **state)
 
 	/* Bytes past the size in the file (a torn tail) are not visible. */
 	{
-		int fd = stream_fd(s);
+		int fd = stream_fd_get(s);
 		assert_int_equal(pwrite(fd, "XYZ", 3, 10), 3);
+		stream_fd_put(s);
 		assert_int_equal(stream_pread(s, buf, 100, 8), 2);
 		assert_int_equal(stream_pread(s, buf, 100, 10), 0);
 		/* and the next append overwrites it */
