@@ -167,6 +167,15 @@ hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 # cpu_ns PID: sum of the scheduler's run time of its live threads (ns)
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
+# idle_pct: the share of CPU time that was idle over the next second
+idle_pct() {
+	local a b
+	a=$(head -n 1 /proc/stat)
+	sleep 1
+	b=$(head -n 1 /proc/stat)
+	printf '%s\n%s\n' "$a" "$b" | awk '{ t = 0; for (i = 2; i <= NF; i++) t += $i; idle = $5 + $6
+		if (NR == 1) { t0 = t; i0 = idle } else printf "%.0f", (t - t0) ? 100 * (idle - i0) / (t - t0) : 0 }'
+}
 # dd_bytes FILE: the byte count of dd's final report
 dd_bytes() { awk '/bytes/ && /copied/ { b = $1 } END { print (b == "" ? 0 : b) }' "$1"; }
 nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
@@ -864,6 +873,7 @@ fi
 STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 T_START=$(now_ns)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+IDLE0=$(idle_pct)
 log "bench: daemon $BIN_ORIG, scale $SCALE, temp dir $T, tmpfs ${TMPFS_MIB} MiB"
 want stream && fig_stream
 want cpcat && fig_cpcat
@@ -882,7 +892,7 @@ commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 	echo
 	echo "Run $STARTED, commit $commit (plus any uncommitted changes), scale $SCALE, $(secs $((T_END - T_START))) s."
 	echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r), libfuse $(pkg-config --modversion fuse3 2>/dev/null)."
-	echo "Daemon: $BIN_ORIG (built $BIN_MTIME). Load average at the start: $LOAD0; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+	echo "Daemon: $BIN_ORIG (built $BIN_MTIME). Load average at the start: $LOAD0, at the end: $(cut -d' ' -f1-3 /proc/loadavg); CPU idle over 1 s at the start: $IDLE0 %, at the end: $(idle_pct) % (numbers from a busy machine are not comparable)."
 	echo "Stores on a tmpfs except for the memory figure (disk). MB/s = 10^6 bytes/s. Ratio = livejobfs / baseline."
 	echo
 	echo "| figure | livejobfs | baseline | ratio | goal | met? |"

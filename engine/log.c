@@ -31,6 +31,11 @@ int log_open(const char *path, struct log **out)
 		free(l);
 		return -ENOMEM;
 	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		free(l->path);
+		free(l);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	}
 	if (stat(path, &st) < 0) {
 		fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (fd < 0) {

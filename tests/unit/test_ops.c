@@ -1407,12 +1407,12 @@ static void test_exec_invalid(void **state)
 	expect_refused(state, "e1", ONE("{'op': 'exec', 'in': 'i', 'argv': []}"),
 		       "nodes.n.argv: must name a program (it is empty)");
 	expect_refused(state, "e2", ONE("{'op': 'exec', 'in': 'i', 'argv': ['']}"),
-		       "nodes.n.argv.0: the program name is empty");
+		       "nodes.n.argv[0]: the program name is empty");
 	expect_refused(state, "e3", ONE("{'op': 'exec', 'in': 'i', 'argv': ['cat'], 'timeout_ms': 0}"),
 		       "nodes.n.timeout_ms: must be more than 0");
 	expect_refused(state, "e4",
 		       ONE("{'op': 'exec', 'in': 'i', 'argv': ['cat'], 'accept_exit': [0, 256]}"),
-		       "nodes.n.accept_exit.1: an exit status is 0 to 255");
+		       "nodes.n.accept_exit[1]: an exit status is 0 to 255");
 	expect_refused(state, "e5", ONE("{'op': 'exec', 'in': 'i'}"), "nodes.n.argv");
 	expect_refused(state, "e6", ONE("{'op': 'exec', 'in': 'i', 'argv': 'cat'}"), "nodes.n.argv");
 	expect_refused(state, "e7", ONE("{'op': 'exec', 'in': 'i', 'argv': ['cat'], 'env': {'A': 1}}"),
