@@ -1253,6 +1253,33 @@ static void load_pending_inputs(struct job *j, json_t *status)
 	j->input_dir = j->ninputs > 0;
 }
 
+/* A stream file shorter than status.json recorded was cut (a torn store):
+ * its job can't be trusted as it was. Returns the first such stream's
+ * description in why, or false. */
+static bool find_torn(struct job *j, json_t *st, char *why, size_t cap)
+{
+	json_t *streams = json_object_get(st, "streams"), *inputs = json_object_get(st, "inputs");
+
+	for (int i = 0; i < j->nstreams + j->ninputs; i++) {
+		struct stream *s = i < j->nstreams ? j->streams[i] : j->inputs[i - j->nstreams].s;
+		json_t *rec = json_object_get(streams, s->name);
+		uint64_t want;
+
+		if (!rec && i >= j->nstreams)
+			rec = json_object_get(inputs, j->inputs[i - j->nstreams].tag);
+		if (!json_is_integer(json_object_get(rec, "bytes")))
+			continue;
+		want = (uint64_t)json_integer_value(json_object_get(rec, "bytes"));
+		if (stream_size(s) < want) {
+			snprintf(why, cap, "stream %s has %llu bytes in the store, status.json "
+				 "recorded %llu: the store was cut", s->name,
+				 (unsigned long long)stream_size(s), (unsigned long long)want);
+			return true;
+		}
+	}
+	return false;
+}
+
 int job_load(struct env *e, const char *name, struct job **out)
 {
 	struct job *j;
@@ -1286,7 +1313,8 @@ int job_load(struct env *e, const char *name, struct job **out)
 			"as interrupted", why);
 		job_log(j, LOG_ERROR, "store: status.json was %s at mount", why);
 		json_decref(st);
-		st = json_pack("{s:s, s:s}", "state", "running", "error", why);
+		st = json_pack("{s:s, s:s++}", "state", "running", "error",
+			       "status.json in the store was ", why);
 		free(text);
 		text = NULL;
 		j->created_ms = now_ms();
@@ -1321,14 +1349,30 @@ int job_load(struct env *e, const char *name, struct job **out)
 			log_msg(e->log, LOG_ERROR, name, "store: the stored spec can't be loaded (%s)",
 				strerror(-rc));
 		}
+		{
+			char torn[512];
+
+			if (find_torn(j, st, torn, sizeof(torn))) {
+				log_msg(e->log, LOG_ERROR, name, "store: %s; the job is loaded as "
+					"interrupted", torn);
+				job_log(j, LOG_ERROR, "store: %s (found at mount)", torn);
+				set_error(j, torn);
+				j->state = JOB_RUNNING; /* becomes interrupted below */
+				was_running = true;
+				free(text);
+				text = NULL;
+			}
+		}
 		if (j->state == JOB_RUNNING) {
-			const char *why = j->error && !text ? "its status.json in the store was unreadable"
-							    : "the daemon stopped while the job was running";
+			/* A damaged store says so; otherwise the daemon stopped. */
+			char *why = strdup(j->error && !text ? j->error
+				: "the daemon stopped while the job was running");
 
 			j->state = JOB_INTERRUPTED;
 			j->ended_ms = now_ms();
 			set_error(j, why);
-			job_log(j, LOG_WARN, "interrupted: %s", why);
+			job_log(j, LOG_WARN, "interrupted: %s", why ? why : "");
+			free(why);
 		}
 		for (int i = 0; i < j->nstreams; i++) {
 			atomic_store(&j->streams[i]->ended, true);
