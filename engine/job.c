@@ -652,17 +652,18 @@ int job_submit_spec(struct job *j, const char *text, size_t len, uid_t writer)
 		spec_free(sp);
 		return -EBUSY;
 	}
-	j->spec = sp;
 	rc = build_graph(j, sp, true);
 	if (rc < 0) {
 		free_graph(j);
-		j->spec = NULL;
 		pthread_mutex_unlock(&j->lock);
 		spec_free(sp);
 		job_log(j, LOG_ERROR, "spec.json: cannot set up the graph: %s", strerror(-rc));
 		return rc;
 	}
 	set_error(j, NULL);
+	/* Published last: the tree shows output/ once the graph is whole. */
+	atomic_thread_fence(memory_order_release);
+	j->spec = sp;
 	j->state = JOB_RUNNING;
 	j->started_ms = now_ms();
 	j->input_dir = true;
@@ -1313,7 +1314,7 @@ int job_load(struct env *e, const char *name, struct job **out)
 			"as interrupted", why);
 		job_log(j, LOG_ERROR, "store: status.json was %s at mount", why);
 		json_decref(st);
-		st = json_pack("{s:s, s:s++}", "state", "running", "error",
+		st = json_pack("{s:s, s:s+}", "state", "running", "error",
 			       "status.json in the store was ", why);
 		free(text);
 		text = NULL;

@@ -58,7 +58,7 @@ struct job {
 	uid_t uid;
 	_Atomic int refs;
 	pthread_mutex_t lock;
-	enum job_state state;
+	_Atomic(enum job_state) state; /* written under lock; read anywhere */
 	char *error;
 	int64_t created_ms, started_ms, ended_ms;
 	char *spec_text;        /* the accepted (or last refused) spec.json */
@@ -83,7 +83,7 @@ struct job {
 	size_t final_status_len;
 	bool removed;           /* rmdir: delete the store dir once stopped */
 	bool finalizing;        /* final state, every node finished: finalize runs */
-	bool stopped;           /* ... and finalize has run (status frozen, waiters woken) */
+	_Atomic bool stopped;   /* ... and finalize has run (status frozen, waiters woken) */
 	bool restarting;        /* a restart is being set up */
 	struct job *parent;     /* invoke: the job whose node runs this one */
 	struct job *hnext;      /* env name-hash chain (env->jobs_lock) */

@@ -125,8 +125,8 @@ int node_next_line_from(struct node *n, int i, const char **rec, size_t *len)
 		lr->start += take;
 		lr->len -= take;
 		lr->scanned = 0;
-		in->records++;
-		in->bytes += take;
+		counter_add(&in->records, 1);
+		counter_add(&in->bytes, take);
 		return 1;
 	}
 }
@@ -176,16 +176,16 @@ ssize_t node_read(struct node *n, int i, void *buf, size_t cap)
 		lr->start += take;
 		lr->len -= take;
 		lr->scanned = 0;
-		in->bytes += take;
-		in->records += count_newlines(buf, take);
+		counter_add(&in->bytes, take);
+		counter_add(&in->records, count_newlines(buf, take));
 		lr_trim(lr);
 		return (ssize_t)take;
 	}
 	got = stream_pread(in->s, buf, cap, lr->off);
 	if (got > 0) {
 		lr->off += (uint64_t)got;
-		in->bytes += (uint64_t)got;
-		in->records += count_newlines(buf, (size_t)got);
+		counter_add(&in->bytes, (uint64_t)got);
+		counter_add(&in->records, count_newlines(buf, (size_t)got));
 		return got;
 	}
 	if (stream_ended(in->s) && stream_error(in->s) == 0 && lr->off >= stream_size(in->s)) {

@@ -12,6 +12,7 @@
 #define LJ_NODE_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,7 +41,9 @@ struct line_reader {
 struct node_input {
 	struct stream *s;
 	struct line_reader lr;
-	uint64_t records, bytes; /* consumed so far (status) */
+	/* Consumed so far. One writer (the node's activation), read by status
+	 * readers: relaxed atomics, bumped with counter_add(). */
+	_Atomic uint64_t records, bytes;
 };
 
 struct node_output {
@@ -59,9 +62,8 @@ struct node {
 	struct node_output *out;
 	void *state;                   /* op->state_size bytes, zeroed */
 	int index;                     /* in job->nodes */
-	/* Set under the job lock, read by run(): */
-	volatile int stopping;         /* job cancelled or failed: clean up and return NODE_DONE */
-	int phase;                     /* NODE_PHASE_* */
+	_Atomic int stopping;          /* job cancelled or failed: clean up and return NODE_DONE */
+	_Atomic int phase;             /* NODE_PHASE_*: written by the activation, read by status */
 	int64_t started_ms, ended_ms;
 	int rr;                        /* round-robin cursor over inputs */
 	bool op_started;               /* start() was called: stop() is due */
@@ -69,6 +71,13 @@ struct node {
 };
 
 enum { NODE_PHASE_WAITING, NODE_PHASE_RUNNING, NODE_PHASE_DONE, NODE_PHASE_FAILED };
+
+/* Add to a counter that has one writer: no locked instruction needed. */
+static inline void counter_add(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
 
 /* Next complete record from any input, in arrival order. The record points
  * into the reader's buffer (valid until the next call) and excludes '\n'.

@@ -49,6 +49,12 @@ describe_children() {
 		echo "  $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
 	done
 }
+# soft_fail MSG: report, and fail the test at its end (after the checks
+# that follow, which may tell more)
+soft_fail() {
+	printf 'FAIL: %s\n' "$*" >&2
+	printf '%s\n' "$*" >>"$LJ_TMP/FAILED"
+}
 snapshot() { # PREFIX
 	eval "$1_fds=\$(count_fds \$LJ_PID)"
 	eval "$1_thr=\$(count_threads \$LJ_PID)"
@@ -81,7 +87,8 @@ case $rc in
 $(head -c 20000 "$LJ_TMP/stress.err")" ;;
 124) fail "stress did not end within $((SECS + 90)) s
 $(head -c 5000 "$LJ_TMP/stress.err")" ;;
-*) fail "stress failed (exit $rc):
+*) # go on with the other checks; the test fails at its end
+	soft_fail "stress failed (exit $rc):
 $(head -c 8000 "$LJ_TMP/stress.err")" ;;
 esac
 echo "stress: $NCLIENTS clients for $SECS s, then every job removed, in $((($(now_ms) - t0) / 1000)) s"
@@ -100,11 +107,12 @@ while :; do
 		break
 	fi
 	[ "$(now_ms)" -lt "$deadline" ] && continue
-	fail "resources not back 15 s after the stress: fds $before_fds -> $after_fds (allowed +2), threads $before_thr -> $after_thr (allowed +16), children $before_kids -> $after_kids (allowed 0), VmRSS $before_rss -> $after_rss kB (allowed +$rss_margin)
+	soft_fail "resources not back 15 s after the stress: fds $before_fds -> $after_fds (allowed +2), threads $before_thr -> $after_thr (allowed +16), children $before_kids -> $after_kids (allowed 0), VmRSS $before_rss -> $after_rss kB (allowed +$rss_margin)
 --- open fds of the daemon:
 $(ls -l "/proc/$LJ_PID/fd" | tail -n +2 | awk '{ print $9, $10, $11 }' | head -n 40)
 --- child processes:
 $(describe_children "$LJ_PID")"
+	break
 done
 echo "after: $after_fds fds, $after_thr threads, $after_kids children, VmRSS $after_rss kB"
 
@@ -147,9 +155,9 @@ for i in $(seq 50); do
 		[ -n "$first" ] || first="reader $i: exit $rc, said: $(cat "$LJ_TMP/r/$i")"
 	fi
 done
-[ "$bad" -eq 0 ] || fail "$bad of 50 readers blocked on an output did not end with EIO after the lazy unmount; first: $first"
+[ "$bad" -eq 0 ] || soft_fail "$bad of 50 readers blocked on an output did not end with EIO after the lazy unmount; first: $first"
 echo "all 50 readers ended with EIO within $dt ms of the lazy unmount"
-[ "$dt" -le 2500 ] || fail "the readers needed $dt ms to end after the lazy unmount (at most ~2 s)"
+[ "$dt" -le 2500 ] || soft_fail "the readers needed $dt ms to end after the lazy unmount (at most ~2 s)"
 
 lj_alive "$LJ_PID" || fail "the daemon exited while the input was still open"
 exec 3>&-
@@ -166,3 +174,4 @@ rc=$?
 LJ_PID=""
 [ "$rc" -eq 0 ] || fail "the daemon exited with status $rc after the lazy unmount (expected 0)"
 echo "the daemon exited 0 in $(($(now_ms) - t0)) ms after the writer closed"
+[ ! -e "$LJ_TMP/FAILED" ] || fail "$(cat "$LJ_TMP/FAILED" | head -c 3000)"
