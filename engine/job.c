@@ -18,6 +18,7 @@
 
 static void job_check_done(struct job *j);
 static void job_end(struct job *j, enum job_state to, const char *why);
+static void set_idle(struct job *j, bool on);
 static char *get_text(struct job *j, const char *file, size_t *len);
 
 const char *job_state_name(enum job_state s)
@@ -939,6 +940,16 @@ void job_remove(struct job *j)
 	j->removed = true;
 	pthread_mutex_unlock(&j->lock);
 	job_cancel(j, "the job was removed");
+	/* Like an unlinked file, what readers have open stays readable until
+	 * they close it: every file is opened now, before it goes. */
+	set_idle(j, false);
+	for (int i = 0; i < j->nstreams + j->ninputs; i++) {
+		struct stream *s = i < j->nstreams ? j->streams[i] : j->inputs[i - j->nstreams].s;
+		if (stream_fd_get(s) >= 0)
+			stream_fd_put(s);
+	}
+	if (log_fd_get(j->log) >= 0)
+		log_fd_put(j->log);
 	j->env->store->ops->job_remove(j->env->store, j->name);
 	env_job_del(j->env, j);
 	log_msg(j->env->log, LOG_INFO, j->name, "removed");
@@ -1032,8 +1043,11 @@ static int rebuild_nodes(struct job *j, struct spec *sp)
 		free(fresh);
 		return rc < 0 ? rc : -ENOMEM;
 	}
+	/* The nodes are made from the job's own spec, which the tree reads
+	 * without a lock: it is never swapped, and the new parse (the same
+	 * text) only checked that the job can still run. */
 	for (k = 0; k < sp->nnodes; k++) {
-		struct spec_node *sn = &sp->nodes[k];
+		struct spec_node *sn = &j->spec->nodes[k];
 		struct stream *ins[sn->nin + 1], *outs[sn->nout + 1];
 
 		for (int i = 0; i < sn->nin; i++) {
@@ -1053,9 +1067,6 @@ static int rebuild_nodes(struct job *j, struct spec *sp)
 	pthread_mutex_lock(&j->lock);
 	j->nodes = fresh;
 	j->nnodes = j->nodes_left = k;
-	/* Nodes point into the spec they were made from. */
-	spec_free(j->spec);
-	j->spec = sp;
 	pthread_mutex_unlock(&j->lock);
 	return 0;
 }
@@ -1085,10 +1096,9 @@ static int job_restart(struct job *j)
 	errs_free(&errs);
 	if (rc == 0)
 		set_idle(j, false);
-	if (rc == 0 && (rc = rebuild_nodes(j, sp)) < 0) {
-		spec_free(sp);
+	if (rc == 0 && (rc = rebuild_nodes(j, sp)) < 0)
 		job_log(j, LOG_ERROR, "ctl: restart: %s", strerror(-rc));
-	}
+	spec_free(sp);
 	pthread_mutex_lock(&j->lock);
 	j->restarting = false;
 	if (rc == 0) {

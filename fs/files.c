@@ -390,7 +390,7 @@ static void reply_stream(fuse_req_t req, struct fh *fh, size_t size, off_t off)
 	atomic_store(&fh->pos, (uint64_t)off + size);
 	fd = stream_fd_get(s);
 	if (fd < 0) {
-		fuse_reply_err(req, -fd);
+		fuse_reply_err(req, EIO); /* the store lost the file */
 		return;
 	}
 	/* Straight from the store file: spliced into the reply, no copy here. */

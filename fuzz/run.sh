@@ -30,6 +30,8 @@ max_len() {
 }
 
 status=0
+npass=0
+nfail=0
 summary=""
 for t in "$@"; do
 	bin=$dir/fuzz_$t
@@ -52,8 +54,10 @@ for t in "$@"; do
 	found=$(sed -n 's/.*Test unit written to //p' "$log" | grep -v -- '-slow-unit-' | tr '\n' ' ')
 	if [ "$rc" -eq 0 ]; then
 		line="fuzz_$t: ${runs:-?} executions, coverage ${cov:-?}: no crash"
+		npass=$((npass + 1))
 	else
 		status=1
+		nfail=$((nfail + 1))
 		what=$(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz: check failed' "$log")
 		line="fuzz_$t: ${runs:-?} executions: FOUND (exit $rc): ${what:-see $log}; input: ${found:-see $log}"
 		tail -n 40 "$log" | sed 's/^/    /'
@@ -64,4 +68,5 @@ for t in "$@"; do
 done
 echo "---- fuzz summary ($secs s each)"
 printf '%s' "$summary"
+echo "fuzz: $npass passed, $nfail failed"
 exit "$status"

@@ -1,25 +1,38 @@
 #!/bin/bash
-# Crash safety. 20 rounds; in each, tests/mnt/crash.c makes 10 new jobs
+# Crash safety. 20 rounds; in each, tests/mnt/crash.c makes 12 new jobs
 # (pass; exec tr; exec sort; json filter/pick/template/count with a schema;
-# a two-input chain of concat/upper/replace/grep/exec with options) and
-# feeds their inputs in chunks, some slowly; the daemon is killed with
-# kill -9 at a different moment each round (50 ms .. 2.9 s after the
-# client started), the dead mount is lazily unmounted, and the same store
-# is mounted again. The client keeps a journal (fsync'd, outside the
-# mount) of every input whose close() returned 0, with its checksum, and of
-# every job seen to succeed, with the checksums of its status, log and
-# outputs. After each remount `crash verify` checks, for all 200 jobs so
-# far: closed inputs read back byte for byte; succeeded jobs read the same
+# a two-input chain of concat/upper/replace/grep/exec with options), one
+# thread each, and feeds their inputs in chunks, a quarter of them slowly
+# (still open at the kill); some jobs are cancelled with their inputs open
+# and restarted, and a few jobs left interrupted by earlier rounds are
+# restarted just before the kill. The daemon is killed with kill -9 at a
+# different moment each round (50 ms .. 2.9 s after the client started),
+# the dead mount is lazily unmounted (after the client has seen ENOTCONN and
+# exited), and the same store is mounted again. The client keeps a journal
+# (fsync'd, outside the mount) of every input whose close() returned 0,
+# with its checksum, and of every job seen to succeed (`wait`), with the
+# checksums of its status, log and outputs. After each remount
+# `crash verify` checks, for every job so far (over 200 by the end):
+# closed inputs read back byte for byte; succeeded jobs read the same
 # status, log and outputs; jobs whose spec had been accepted and that had
 # not ended are `interrupted`, with the reason in status and log. It then
-# restarts (ctl `restart`) up to 3 jobs interrupted in that round and
-# compares their outputs with a fresh job run with the same spec, options
-# and stored inputs. Before the remount of round 10, the store is damaged:
-# one succeeded job's status.json is cut to half, another's is overwritten
-# with garbage, a third's is deleted: the mount still comes up, .log names
-# each job and status.json, those three are interrupted (their log says
-# why), restarting them gives their former outputs, and every other job is
-# unaffected. CRASH_ROUNDS and CRASH_JOBS shorten it for debugging.
+# restarts (ctl `restart`) up to 2 jobs interrupted in that round (and any
+# job left cancelled) and compares their outputs with a fresh job run with
+# the same spec, options and stored inputs; restarted jobs that succeeded
+# are compared the same way. Before the remount of round 10, the store is
+# damaged: one succeeded job's status.json is cut to half, another's is
+# overwritten with garbage, a third's is deleted: the mount still comes up,
+# .log names each job and status.json, those three are interrupted (their
+# log says why), restarting them gives their former outputs, and every
+# other job is unaffected.
+# After the rounds: a job with a 100 MiB output is killed right after
+# `cat JOB/wait` printed succeeded, and must still be succeeded after the
+# remount. Last, after a clean unmount, one succeeded job's spec.json is
+# overwritten with garbage and another's largest stored stream file is cut
+# to half: the mount comes up, .log names both jobs, and every other job
+# is as before.
+# CRASH_ROUNDS and CRASH_JOBS shorten it, CRASH_KEEP_GOING=1 goes on after
+# a failed round (debugging).
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 
