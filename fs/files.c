@@ -38,6 +38,7 @@ struct fh {
 	struct stream_waiter pollw;
 	pthread_mutex_t poll_lock;  /* owner: the fh; guards ph */
 	struct fs *fs;
+	struct fh *prev, *next;     /* fs->fhs (park_lock) */
 	_Atomic uint64_t pos;       /* end of the last stream reply: what poll compares */
 	_Atomic int refs;           /* open + requests in flight + parked reads */
 };
@@ -77,8 +78,40 @@ static void fh_drop(struct fh *fh)
 		fh_free(fh);
 }
 
+/* Every handle is on fs->fhs, so that teardown can free those whose
+ * RELEASE never came (the kernel drops them when the daemon stops). */
+static struct fh *fh_new(struct fs *fs)
+{
+	struct fh *fh = calloc(1, sizeof(*fh));
+
+	if (!fh)
+		return NULL;
+	pthread_mutex_init(&fh->poll_lock, NULL);
+	atomic_store(&fh->refs, 1);
+	fh->fs = fs;
+	pthread_mutex_lock(&fs->park_lock);
+	fh->next = fs->fhs;
+	if (fs->fhs)
+		fs->fhs->prev = fh;
+	fs->fhs = fh;
+	pthread_mutex_unlock(&fs->park_lock);
+	return fh;
+}
+
 static void fh_free(struct fh *fh)
 {
+	struct fs *fs = fh->fs;
+
+	pthread_mutex_lock(&fs->park_lock);
+	if (fh->prev)
+		fh->prev->next = fh->next;
+	else
+		fs->fhs = fh->next;
+	if (fh->next)
+		fh->next->prev = fh->prev;
+	pthread_mutex_unlock(&fs->park_lock);
+	if (fh->input)
+		job_input_close(fh->job, fh->input);
 	if (fh->job)
 		job_put(fh->job);
 	free(fh->text);
@@ -145,14 +178,11 @@ static int open_for_write(struct fs *fs, struct fh *fh, int flags)
 
 static int open_ref(struct fs *fs, struct node_ref *r, int flags, struct fh **out)
 {
-	struct fh *fh = calloc(1, sizeof(*fh));
+	struct fh *fh = fh_new(fs);
 	int acc = flags & O_ACCMODE, rc = 0;
 
 	if (!fh)
 		return -ENOMEM;
-	pthread_mutex_init(&fh->poll_lock, NULL);
-	atomic_store(&fh->refs, 1);
-	fh->fs = fs;
 	fh->kind = r->kind;
 	fh->index = r->index;
 	fh->job = r->job;
@@ -191,8 +221,6 @@ static int open_ref(struct fs *fs, struct node_ref *r, int flags, struct fh **ou
 		}
 	}
 	if (rc < 0) {
-		if (fh->input)
-			job_input_close(fh->job, fh->input);
 		fh_free(fh);
 		return rc;
 	}
@@ -208,12 +236,8 @@ static void reply_open(fuse_req_t req, struct fh *fh, struct fuse_file_info *fi)
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	fi->nonseekable = 0;
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		/* The opener was interrupted: nobody will release this handle. */
-		if (fh->input)
-			job_input_close(fh->job, fh->input);
-		fh_free(fh);
-	}
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		fh_free(fh); /* the opener was interrupted: nobody will release it */
 }
 
 void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -286,15 +310,12 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			for (i = 0; (n = job_input_name(p.job, i)) != NULL; i++)
 				if (strcmp(n, name) == 0)
 					break;
-			fh = calloc(1, sizeof(*fh));
+			fh = fh_new(fs);
 			if (!fh) {
 				job_input_close(p.job, in);
 				rc = -ENOMEM;
 				break;
 			}
-			pthread_mutex_init(&fh->poll_lock, NULL);
-			atomic_store(&fh->refs, 1);
-			fh->fs = fs;
 			fh->kind = r.kind = K_INPUT;
 			fh->index = r.index = i;
 			fh->input = in;
@@ -325,14 +346,11 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		r.job = NULL;
 		rc = r.index < 0 ? -ENOMEM : 0;
 		if (rc == 0) {
-			fh = calloc(1, sizeof(*fh));
+			fh = fh_new(fs);
 			if (!fh) {
 				rc = -ENOMEM;
 				break;
 			}
-			pthread_mutex_init(&fh->poll_lock, NULL);
-			atomic_store(&fh->refs, 1);
-			fh->fs = fs;
 			fh->kind = K_REG_SPEC;
 			fh->index = r.index;
 			fh->reg_name = strdup(base);
@@ -361,11 +379,8 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	}
 	fi->fh = (uint64_t)(uintptr_t)fh;
 	fi->direct_io = 1;
-	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		if (fh->input)
-			job_input_close(fh->job, fh->input);
+	if (fuse_reply_create(req, &e, fi) == -ENOENT)
 		fh_free(fh);
-	}
 }
 
 /* ---- reading ------------------------------------------------------------------------- */
@@ -851,6 +866,22 @@ static unsigned poll_fh(struct fh *fh, struct fuse_pollhandle *ph)
 		}
 	}
 	return revents;
+}
+
+/* At the very end: handles the kernel never released. */
+void fs_free_handles(struct fs *fs)
+{
+	for (;;) {
+		struct fh *fh;
+
+		pthread_mutex_lock(&fs->park_lock);
+		fh = fs->fhs;
+		pthread_mutex_unlock(&fs->park_lock);
+		if (!fh)
+			break;
+		drop_poll(fh);
+		fh_free(fh);
+	}
 }
 
 /* At unmount: answer every parked request so nothing is left waiting. */

@@ -47,6 +47,7 @@ struct fs {
 	struct fuse_session *se;
 	pthread_mutex_t park_lock;
 	struct parked *parked;      /* requests waiting for data or a job's end */
+	struct fh *fhs;             /* every open handle (files.c) */
 	char **reg_names;           /* registered spec number -> name */
 	int nreg;
 	/* watch.c: the mount table, to notice a lazy unmount */
@@ -58,6 +59,8 @@ struct fs {
 };
 
 /* A resolved inode: what it is and, for job files, the job (a reference). */
+struct fh;
+
 struct node_ref {
 	enum ino_kind kind;
 	struct job *job;
@@ -90,6 +93,7 @@ void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct fuse_pollhandle *ph);
 void fs_unpark_all(struct fs *fs);
+void fs_free_handles(struct fs *fs);
 
 /* watch.c */
 int fs_watch_start(struct fs *fs, const char *mountpoint);

@@ -197,6 +197,7 @@ int main(int argc, char *argv[])
 out_env:
 	fs_watch_stop(&fs);
 	fs_unpark_all(&fs);
+	fs_free_handles(&fs);
 	env_destroy(fs.env);
 out_unmount:
 	fuse_session_unmount(fs.se);

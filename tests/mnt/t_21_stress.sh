@@ -93,9 +93,12 @@ $(head -c 8000 "$LJ_TMP/stress.err")" ;;
 esac
 echo "stress: $NCLIENTS clients for $SECS s, then every job removed, in $((($(now_ms) - t0) / 1000)) s"
 ls=$(ls -A "$MNT" | grep -v '^\.' | head)
-[ -z "$ls" ] || fail "jobs still listed after every job was removed: $ls"
-[ -z "$(ls -A "$STORE/jobs" 2>/dev/null)" ] ||
-	fail "the store still holds jobs after every job was removed: $(ls -A "$STORE/jobs" | head)"
+[ -z "$ls" ] || soft_fail "jobs still listed after every job was removed: $ls"
+left=$(cd "$STORE/jobs" 2>/dev/null && find . -mindepth 1 | head -n 20)
+[ -z "$left" ] ||
+	soft_fail "the store still holds jobs after every job was removed (a new mount would show them again): $(echo $left)
+--- what .log says of them:
+$(for j in $(ls "$STORE/jobs"); do grep -F " $j: " "$STORE/daemon.log" | tail -n 4; done | head -n 40)"
 
 # fds, threads and children return to their level; RSS near its baseline
 deadline=$(($(now_ms) + 15000))

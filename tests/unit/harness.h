@@ -38,7 +38,12 @@
 #include "stream.h"
 
 #define H_MAX_OUTPUTS 16
+/* Sanitized builds run several times slower: give them room, not flakes. */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define H_DEFAULT_TIMEOUT_MS 60000
+#else
 #define H_DEFAULT_TIMEOUT_MS 10000
+#endif
 
 /* One environment per test: the env and its temporary store root. */
 struct h_ctx {

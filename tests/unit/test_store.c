@@ -553,7 +553,7 @@ static void test_put_atomic(void **state)
 	struct fixture *f = *state;
 	struct store *s = f->s;
 	char a[1000], b[3000], dir[512];
-	struct atomic_reader r = {.s = s};
+	struct atomic_reader r[2] = {{.s = s}, {.s = s}}; /* one each: no shared counters */
 	pthread_t th[2];
 
 	memset(a, 'a', sizeof(a));
@@ -561,18 +561,21 @@ static void test_put_atomic(void **state)
 	assert_int_equal(s->ops->job_create(s, "j"), 0);
 	assert_int_equal(s->ops->put(s, "j", "status.json", a, sizeof(a)), 0);
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(pthread_create(&th[i], NULL, atomic_reader_main, &r), 0);
+		assert_int_equal(pthread_create(&th[i], NULL, atomic_reader_main, &r[i]), 0);
 	for (int i = 0; i < 200; i++) {
 		if (i % 2)
 			assert_int_equal(s->ops->put(s, "j", "status.json", a, sizeof(a)), 0);
 		else
 			assert_int_equal(s->ops->put(s, "j", "status.json", b, sizeof(b)), 0);
 	}
-	atomic_store(&r.stop, true);
+	for (int i = 0; i < 2; i++)
+		atomic_store(&r[i].stop, true);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
-	assert_int_equal(r.torn, 0);
-	assert_true(r.reads > 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(r[i].torn, 0);
+		assert_true(r[i].reads > 0);
+	}
 	snprintf(dir, sizeof(dir), "%s/jobs/j", s->root);
 	assert_int_equal(count_tmp(dir), 0);
 }
