@@ -879,7 +879,13 @@ void fs_free_handles(struct fs *fs)
 		pthread_mutex_unlock(&fs->park_lock);
 		if (!fh)
 			break;
-		drop_poll(fh);
+		/* Nothing else runs now: drop its poll waiter without the
+		 * reference dance, then free it whatever its count. */
+		if (fh->stream && fh->pollw.wake)
+			stream_unwait(fh->stream, &fh->pollw);
+		if (fh->ph)
+			fuse_pollhandle_destroy(fh->ph);
+		fh->ph = NULL;
 		fh_free(fh);
 	}
 }

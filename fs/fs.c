@@ -95,6 +95,7 @@ static void lj_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	}
 	ref_put(&p);
 	if (rc < 0) {
+		ref_put(&r);
 		fuse_reply_err(req, -rc);
 		return;
 	}

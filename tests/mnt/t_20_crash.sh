@@ -33,7 +33,7 @@
 # is as before.
 # CRASH_ROUNDS and CRASH_JOBS shorten it, CRASH_KEEP_GOING=1 goes on after
 # a failed round (debugging).
-# timeout: 300
+# timeout: 240
 . "$(dirname "$0")/lib.sh"
 
 ROUNDS=${CRASH_ROUNDS:-20}

@@ -92,29 +92,10 @@ static int setup1(void **state)
 	return fx_setup_in(state, 1, NULL);
 }
 
-static bool is_quiet(struct job *j);
-static enum job_state state_of(struct job *j);
-
-/* WORKAROUND (see test_destroy_after_run in test_env.c, BUG): env_destroy()
- * frees the pool before the jobs, whose nodes then quiesce their tasks on
- * the freed pool. So shut every job down as env_destroy does, wait until
- * it is quiet, and drop it while the pool is alive; then env_destroy(). */
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	struct job *j;
-	uint64_t serial = 0;
 
-	while ((j = env_job_next(f->e, serial)) != NULL) {
-		serial = j->serial;
-		job_shutdown(j);
-		WAIT_FOR(is_quiet(j) || state_of(j) == JOB_NEW, WAIT_MS);
-		job_put(j);
-	}
-	while ((j = env_job_next(f->e, 0)) != NULL) {
-		env_job_del(f->e, j);
-		job_put(j);
-	}
 	env_destroy(f->e);
 	nftw(f->dir, rm_cb, 32, FTW_DEPTH | FTW_PHYS);
 	free(f);
@@ -1281,6 +1262,43 @@ static void test_record_ops(void **state)
 	job_put(j);
 }
 
+/* BUG: job.c job_node_finished() builds the job's error with
+ * snprintf(reason, 1024, "%s: %s", node, why), which cuts a long reason
+ * in the middle of a UTF-8 character; job_view.c then puts j->error into
+ * status with json_stringn_nocheck(), and json_dumps(..., JSON_ENSURE_ASCII)
+ * fails on the invalid UTF-8: job_status_json() returns NULL. So `status`
+ * can't be read, job_finalize() saves no status.json (the store keeps the
+ * "running" one, so the next mount calls the failed job interrupted), and
+ * the frozen final status stays NULL. Reproduce: a node named "ee" running
+ * exec with argv[0] = 600 x "\u00e9" (no such program): its reason
+ * "cannot run \"\u00e9\u00e9...\": No such file or directory" is cut at
+ * byte 1023, inside an "\u00e9". (With the node named "e" the cut falls
+ * between characters and all is well.) Left out of the group below. */
+static void test_error_cut_utf8(void **state)
+{
+	struct fx *f = *state;
+	struct job *j = mkjob(f, "utf8");
+	struct buf spec = {0};
+	json_t *st;
+
+	buf_printf(&spec, "{\"outputs\":{\"y\":{\"from\":\"ee\"}},"
+		   "\"nodes\":{\"ee\":{\"op\":\"exec\",\"argv\":[\"");
+	for (int i = 0; i < 600; i++)
+		buf_printf(&spec, "\xc3\xa9");
+	buf_printf(&spec, "\"]}}}");
+	assert_int_equal(job_submit_spec(j, spec.p, spec.len, getuid()), 0);
+	assert_true(WAIT_FOR(is_stopped(j), WAIT_MS));
+	usleep(100000);
+	assert_int_equal(state_of(j), JOB_FAILED);
+	st = status_of(j); /* fails: job_status_json() returns NULL */
+	assert_string_equal(json_string_value(json_object_get(st, "state")), "failed");
+	assert_non_null(strstr(json_string_value(json_object_get(st, "error")), "cannot run"));
+	json_decref(st);
+	assert_true(wait_stopped(j)); /* final status frozen */
+	buf_free(&spec);
+	job_put(j);
+}
+
 /* ---- views ---- */
 
 static void test_status_json(void **state)
@@ -1478,6 +1496,65 @@ static void test_remove_running_drop_ref(void **state)
 	assert_true(WAIT_FOR(!dir_exists(f, "rmdrop"), WAIT_MS));
 }
 
+/* ---- limits ---- */
+
+static void test_max_job_bytes(void **state)
+{
+	struct fx *f = *state;
+	struct env_config cfg = {0};
+	struct env *e;
+	struct job *j;
+	struct job_input *in;
+	char store[256], big[101], *err;
+
+	snprintf(store, sizeof(store), "%s/limited", f->dir);
+	cfg.store_dir = store;
+	cfg.threads = 2;
+	cfg.owner = getuid();
+	cfg.max_job_bytes = 100;
+	assert_int_equal(env_create(&cfg, &e), 0);
+	memset(big, 'b', sizeof(big));
+
+	/* An input write past the limit is refused whole; the job goes on. */
+	assert_int_equal(job_create(e, "in", getuid(), &j), 0);
+	assert_int_equal(submit(j, UPPER_SPEC), 0);
+	assert_int_equal(job_input_open(j, "x", false, &in), 0);
+	assert_int_equal(job_input_write(j, in, big, sizeof(big)), -EFBIG);
+	assert_int_equal(stream_size(job_stream(j, "x")), 0);
+	assert_int_equal(state_of(j), JOB_RUNNING);
+	{
+		char *t = log_text(j->log);
+		assert_non_null(strstr(t, "input/x: write refused"));
+		assert_non_null(strstr(t, "max_job_bytes"));
+		free(t);
+	}
+	assert_int_equal(job_input_write(j, in, "ok\n", 3), 0);
+	assert_int_equal(job_input_close(j, in), 0);
+	assert_true(wait_stopped(j));
+	assert_int_equal(state_of(j), JOB_SUCCEEDED);
+	assert_output(j, "y", "OK\n");
+	job_put(j);
+
+	/* Input and output together past the limit: the node fails, and the
+	 * job with it, saying why. */
+	assert_int_equal(job_create(e, "out", getuid(), &j), 0);
+	assert_int_equal(submit(j, UPPER_SPEC), 0);
+	big[59] = '\n';
+	assert_int_equal(job_input_open(j, "x", false, &in), 0);
+	assert_int_equal(job_input_write(j, in, big, 60), 0);
+	assert_int_equal(job_input_close(j, in), 0);
+	assert_true(wait_stopped(j));
+	assert_int_equal(state_of(j), JOB_FAILED);
+	err = error_of(j);
+	assert_non_null(err);
+	if (!strstr(err, "max_job_bytes"))
+		fail_msg("error is \"%s\"", err);
+	free(err);
+	assert_int_equal(stream_error(job_output(j, "y")), EIO);
+	job_put(j);
+	env_destroy(e);
+}
+
 /* ---- on one thread ---- */
 
 static void test_chain_64_one_thread(void **state)
@@ -1579,6 +1656,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_remove_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_new_and_finished, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_running_drop_ref, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_job_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_64_one_thread, setup1, teardown),
 		cmocka_unit_test_setup_teardown(test_many_jobs, setup, teardown),
 	};
@@ -1591,5 +1669,6 @@ int main(void)
 	sigaction(SIGPIPE, &sa, NULL);
 	(void)test_exec_sigpipe_default;     /* BUG: see above; enable once fixed */
 	(void)test_record_ops;               /* BUG: see above (clang UBSan); enable once fixed */
+	(void)test_error_cut_utf8;           /* BUG: see above; enable once fixed */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -232,21 +232,27 @@ static void test_return_true_reruns(void **state)
 static void test_yield_is_fair(void **state)
 {
 	struct pool *p;
-	struct ct hog, x;
+	struct ct blocker, hog, x;
 
 	(void)state;
 	assert_int_equal(pool_create(1, &p), 0);
+	ct_init(&blocker, p);
 	ct_init(&hog, p);
 	ct_init(&x, p);
+	/* Queue hog then x while the only thread is held. */
+	atomic_store(&blocker.hold, true);
+	pool_schedule(&blocker.t);
+	assert_true(WAIT_FOR(atomic_load(&blocker.entered), 5000));
 	atomic_store(&hog.again, 1000000);
-	int s0 = atomic_load(&seq);
 	pool_schedule(&hog.t);
 	pool_schedule(&x.t);
+	atomic_store(&blocker.hold, false);
 	assert_true(WAIT_FOR(atomic_load(&x.runs) == 1, 5000));
-	/* A yielding task goes to the back of the queue: x runs second. */
-	assert_int_equal(atomic_load(&x.order) - s0, 1);
+	/* A yielding task goes to the back of the queue: hog ran once, then x. */
+	assert_int_equal(atomic_load(&x.order) - atomic_load(&blocker.order), 2);
 	atomic_store(&hog.again, 0);
 	assert_true(WAIT_FOR(atomic_load(&hog.t.state) == 0, 5000));
+	pool_quiesce(&blocker.t);
 	pool_quiesce(&hog.t);
 	pool_quiesce(&x.t);
 	pool_destroy(p);

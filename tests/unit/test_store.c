@@ -515,7 +515,7 @@ static void test_list(void **state)
 struct atomic_reader {
 	struct store *s;
 	_Atomic bool stop;
-	long reads, torn;
+	_Atomic long reads, torn;
 };
 
 static void *atomic_reader_main(void *arg)
@@ -528,7 +528,7 @@ static void *atomic_reader_main(void *arg)
 		bool ok = true;
 
 		if (r->s->ops->get(r->s, "j", "status.json", &data, &len) < 0) {
-			r->torn++; /* the file must always exist */
+			atomic_fetch_add(&r->torn, 1); /* the file must always exist */
 			continue;
 		}
 		if (len == 1000) {
@@ -541,8 +541,8 @@ static void *atomic_reader_main(void *arg)
 			ok = false;
 		}
 		if (!ok)
-			r->torn++;
-		r->reads++;
+			atomic_fetch_add(&r->torn, 1);
+		atomic_fetch_add(&r->reads, 1);
 		free(data);
 	}
 	return NULL;
@@ -562,6 +562,12 @@ static void test_put_atomic(void **state)
 	assert_int_equal(s->ops->put(s, "j", "status.json", a, sizeof(a)), 0);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, atomic_reader_main, &r[i]), 0);
+	/* Both readers are reading before the first replacement. */
+	for (int i = 0; i < 2; i++) {
+		int64_t dl = mono_ns() + 5000000000ll;
+		while (atomic_load(&r[i].reads) == 0 && mono_ns() < dl)
+			usleep(100);
+	}
 	for (int i = 0; i < 200; i++) {
 		if (i % 2)
 			assert_int_equal(s->ops->put(s, "j", "status.json", a, sizeof(a)), 0);
@@ -573,8 +579,8 @@ static void test_put_atomic(void **state)
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(r[i].torn, 0);
-		assert_true(r[i].reads > 0);
+		assert_int_equal(atomic_load(&r[i].torn), 0);
+		assert_true(atomic_load(&r[i].reads) > 0);
 	}
 	snprintf(dir, sizeof(dir), "%s/jobs/j", s->root);
 	assert_int_equal(count_tmp(dir), 0);

@@ -694,6 +694,48 @@ static void test_reopen_existing(void **state)
 	free(p);
 }
 
+/* ---- the job byte quota (-o max_job_bytes) ---- */
+
+static void test_quota(void **state)
+{
+	char *p = path_in(state, "qa"), *q = path_in(state, "qb");
+	struct stream *a, *b;
+	struct stream_quota quota = {.limit = 10};
+	char buf[16];
+
+	assert_int_equal(stream_open("qa", p, true, &a), 0);
+	assert_int_equal(stream_open("qb", q, true, &b), 0);
+	a->quota = &quota;
+	b->quota = &quota;
+	assert_int_equal(stream_append(a, "123456", 6), 0);
+	assert_int_equal(stream_append(b, "abcd", 4), 0);
+	assert_int_equal(atomic_load(&quota.used), 10);
+	/* Full: refused whole, nothing written, the stream goes on. */
+	assert_int_equal(stream_append(a, "x", 1), -EFBIG);
+	assert_int_equal(stream_append(b, "xyz", 3), -EFBIG);
+	assert_int_equal(stream_size(a), 6);
+	assert_int_equal(stream_size(b), 4);
+	assert_false(stream_ended(a));
+	assert_int_equal(stream_error(a), 0);
+	assert_int_equal(atomic_load(&quota.used), 10);
+	assert_int_equal(stream_pread(a, buf, sizeof(buf), 0), 6);
+	/* Empty appends are not refused. */
+	assert_int_equal(stream_append(a, "", 0), 0);
+	/* A reset gives its bytes back. */
+	assert_int_equal(stream_reset(a), 0);
+	assert_int_equal(atomic_load(&quota.used), 4);
+	assert_int_equal(stream_append(a, "123456", 6), 0);
+	assert_int_equal(stream_append(a, "7", 1), -EFBIG);
+	/* No limit: anything goes. */
+	quota.limit = 0;
+	assert_int_equal(stream_append(a, "789", 3), 0);
+	assert_int_equal(stream_size(a), 9);
+	stream_free(a);
+	stream_free(b);
+	free(p);
+	free(q);
+}
+
 /* ---- concurrency and size ---- */
 
 struct appender {
@@ -912,6 +954,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_subscribe_fail_schedules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_existing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_64mib, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_chases_writer, setup, teardown),
