@@ -175,10 +175,21 @@ int env_job_count(struct env *e)
 
 /* ---- the spec registry ---------------------------------------------------- */
 
+/* "specs/NAME.json"; a name too long for a file name with ".json" keeps
+ * its first 200 bytes and gains a hash of the whole (as stream files do). */
 static char *spec_file(const char *name)
 {
 	char *p = NULL;
+	size_t len = strlen(name);
 
+	if (len > 200) {
+		uint64_t h = 1469598103934665603ull;
+
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)name[i]) * 1099511628211ull;
+		return asprintf(&p, "specs/%.200s~%016llx.json", name, (unsigned long long)h) < 0
+			       ? NULL : p;
+	}
 	return asprintf(&p, "specs/%s.json", name) < 0 ? NULL : p;
 }
 

@@ -213,12 +213,26 @@ static struct job_input *find_input(struct job *j, const char *tag)
 	return NULL;
 }
 
+/* The store file of a stream: "streams/in-TAG" or "streams/node-NAME.PORT".
+ * Names may be 255 bytes, more than a file name may hold with the prefix:
+ * a long name keeps its first 200 bytes and gains a hash of the whole. */
 static char *stream_file(const char *kind, const char *name, int port)
 {
-	char *p = NULL;
-	int n = port < 0 ? asprintf(&p, "streams/%s-%s", kind, name)
-			 : asprintf(&p, "streams/%s-%s.%d", kind, name, port);
+	char *p = NULL, shortname[240];
+	const char *use = name;
+	size_t len = strlen(name);
+	int n;
 
+	if (len > 200) {
+		uint64_t h = 1469598103934665603ull;
+
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)name[i]) * 1099511628211ull;
+		snprintf(shortname, sizeof(shortname), "%.200s~%016llx", name, (unsigned long long)h);
+		use = shortname;
+	}
+	n = port < 0 ? asprintf(&p, "streams/%s-%s", kind, use)
+		     : asprintf(&p, "streams/%s-%s.%d", kind, use, port);
 	return n < 0 ? NULL : p;
 }
 
@@ -238,11 +252,13 @@ static int open_store_stream(struct job *j, const char *display, const char *kin
 	return rc;
 }
 
-/* Adds an input entry (job lock held). */
-static struct job_input *add_input(struct job *j, const char *tag, bool create)
+/* Adds an input entry (job lock held). NULL with *err set on failure. */
+static struct job_input *add_input_err(struct job *j, const char *tag, bool create, int *err)
 {
 	struct job_input *v, *in;
+	int rc;
 
+	*err = -ENOMEM;
 	v = realloc(j->inputs, sizeof(*v) * (size_t)(j->ninputs + 1));
 	if (!v)
 		return NULL;
@@ -250,13 +266,25 @@ static struct job_input *add_input(struct job *j, const char *tag, bool create)
 	in = &v[j->ninputs];
 	memset(in, 0, sizeof(*in));
 	in->tag = strdup(tag);
-	if (!in->tag || open_store_stream(j, tag, "in", tag, -1, create, &in->s) < 0) {
+	if (!in->tag)
+		return NULL;
+	rc = open_store_stream(j, tag, "in", tag, -1, create, &in->s);
+	if (rc < 0) {
 		free(in->tag);
+		*err = rc;
 		return NULL;
 	}
 	pthread_mutex_init(&in->wlock, NULL);
 	j->ninputs++;
+	*err = 0;
 	return in;
+}
+
+static struct job_input *add_input(struct job *j, const char *tag, bool create)
+{
+	int err;
+
+	return add_input_err(j, tag, create, &err);
 }
 
 int job_input_open(struct job *j, const char *tag, bool create, struct job_input **out)
@@ -279,10 +307,8 @@ int job_input_open(struct job *j, const char *tag, bool create, struct job_input
 		} else if (!create) {
 			rc = -ENOENT;
 		} else {
-			in = add_input(j, tag, true);
-			if (!in)
-				rc = -ENOMEM;
-			else
+			in = add_input_err(j, tag, true, &rc);
+			if (in)
 				j->input_dir = true;
 		}
 	}
@@ -554,6 +580,8 @@ static void set_error(struct job *j, const char *why)
 {
 	free(j->error);
 	j->error = why ? strdup(why) : NULL;
+	if (j->error)
+		utf8_sanitize(j->error);
 }
 
 static void start_nodes(struct job *j)
@@ -929,6 +957,8 @@ void job_shutdown(struct job *j)
 {
 	if (j->state == JOB_RUNNING)
 		job_end(j, JOB_INTERRUPTED, "the daemon stopped while the job was running");
+	else if (j->state == JOB_NEW)
+		job_save_status(j); /* inputs written early, open or not */
 }
 
 /* The store directory goes at once, while the name is still taken, so a

@@ -31,7 +31,7 @@ static json_t *stream_json(struct stream *s)
 
 static const char *node_state(const struct node *n)
 {
-	switch (n->phase) {
+	switch (atomic_load(&n->phase)) {
 	case NODE_PHASE_WAITING:
 		return n->stopping ? "stopped" : "waiting";
 	case NODE_PHASE_RUNNING:

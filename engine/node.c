@@ -94,7 +94,7 @@ int node_next_line_from(struct node *n, int i, const char **rec, size_t *len)
 	struct line_reader *lr = &in->lr;
 
 	for (;;) {
-		char *p = lr->buf + lr->start;
+		char *p = lr->buf ? lr->buf + lr->start : NULL;
 		char *nl = lr->len > lr->scanned ?
 			memchr(p + lr->scanned, '\n', lr->len - lr->scanned) : NULL;
 		size_t take;

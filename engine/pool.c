@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 
 enum { TASK_IDLE, TASK_QUEUED, TASK_RUNNING, TASK_RERUN, TASK_DEAD };
@@ -105,6 +106,13 @@ static void *worker(void *arg)
 {
 	struct pool *p = arg;
 	struct task *t;
+	sigset_t pipe;
+
+	/* Tasks write to pipes of exec children that may be gone: the write
+	 * must fail with EPIPE, whatever the process does with SIGPIPE. */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 
 	while ((t = dequeue(p)) != NULL)
 		run_one(t);

@@ -142,11 +142,14 @@ int reactor_add(struct reactor *r, int fd, struct task *t)
 		r->slots = v;
 		r->nslots = n;
 	}
-	r->slots[fd].task = t;
-	ev.data.u64 = key(fd, ++r->slots[fd].gen);
+	/* epoll decides: EEXIST keeps the first registration untouched; a
+	 * slot left by an fd closed without reactor_del() is simply reused. */
+	ev.data.u64 = key(fd, r->slots[fd].gen + 1);
 	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		rc = -errno;
-		r->slots[fd].task = NULL;
+	} else {
+		r->slots[fd].gen++;
+		r->slots[fd].task = t;
 	}
 	pthread_mutex_unlock(&r->lock);
 	return rc;

@@ -39,8 +39,14 @@ static int mkdir_p(const char *path)
 			rc = -errno;
 		*p = '/';
 	}
-	if (rc == 0 && mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		rc = -errno;
+	if (rc == 0 && mkdir(tmp, 0700) < 0) {
+		struct stat st;
+
+		if (errno != EEXIST)
+			rc = -errno;
+		else if (stat(tmp, &st) < 0 || !S_ISDIR(st.st_mode))
+			rc = -ENOTDIR; /* a file where the store wants a directory */
+	}
 	free(tmp);
 	return rc;
 }

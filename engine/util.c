@@ -93,8 +93,15 @@ int64_t mono_ns(void)
 
 void time_fmt(int64_t ms, char out[64])
 {
-	time_t sec = (time_t)(ms / 1000);
+	time_t sec;
 	struct tm tm;
+
+	/* floor division, so that -1 ms is 1969-12-31T23:59:59.999Z */
+	sec = (time_t)(ms / 1000);
+	if (ms % 1000 < 0) {
+		sec -= 1;
+		ms = ms % 1000 + 1000;
+	}
 
 	gmtime_r(&sec, &tm);
 	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
@@ -172,4 +179,24 @@ int write_all(int fd, const void *data, size_t len)
 		len -= (size_t)w;
 	}
 	return 0;
+}
+
+void utf8_sanitize(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = *p < 0x80 ? 1 : (*p >> 5) == 0x6 ? 2 : (*p >> 4) == 0xe ? 3 :
+			   (*p >> 3) == 0x1e ? 4 : 0;
+		size_t i;
+
+		for (i = 1; n && i < n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				n = 0;
+		if (n == 0) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
 }

@@ -45,6 +45,11 @@ int buf_append(struct buf *b, const void *data, size_t len); /* 0 or -ENOMEM */
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
 
+/* Replace every byte that is not part of a whole UTF-8 sequence with '?'
+ * (a message cut in the middle of a character, a program's raw bytes), so
+ * the text can go into JSON. */
+void utf8_sanitize(char *s);
+
 /* Write all of data to fd (retries short writes and EINTR). 0 or -errno. */
 int write_all(int fd, const void *data, size_t len);
 

@@ -369,6 +369,7 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 				       .job = r.kind == K_REG_SPEC ? NULL : p.job};
 		fs_attr(fs, &tmp, &e.attr);
 		e.ino = e.attr.st_ino;
+		e.entry_timeout = 1.0; /* as fs.c ENTRY_TIMEOUT */
 		if (r.kind == K_SPEC || r.kind == K_OPTIONS || r.kind == K_REG_SPEC)
 			e.attr.st_size = 0;
 	}

@@ -10,9 +10,14 @@
 #include "log.h"
 #include "store.h"
 
-/* Attributes and names change behind the kernel's back (a stream grows, a
- * job appears), so nothing is cached: every stat and path walk asks us. */
+/* Attributes change behind the kernel's back (a stream grows), so they
+ * are never cached: every stat asks us. A name, once it exists, stays until
+ * it is removed through the kernel (rmdir, unlink), which drops the cached
+ * entry itself; so positive entries may be cached for a moment, which saves
+ * a lookup per path component on every open. Absent names are never cached:
+ * spec.json, input/ or output/ can appear at any time. */
 #define TIMEOUT 0.0
+#define ENTRY_TIMEOUT 1.0
 
 static void reply_entry(fuse_req_t req, struct fs *fs, struct node_ref *r)
 {
@@ -21,7 +26,7 @@ static void reply_entry(fuse_req_t req, struct fs *fs, struct node_ref *r)
 	fs_attr(fs, r, &e.attr);
 	e.ino = e.attr.st_ino;
 	e.attr_timeout = TIMEOUT;
-	e.entry_timeout = TIMEOUT;
+	e.entry_timeout = ENTRY_TIMEOUT;
 	fuse_reply_entry(req, &e);
 }
 

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "node.h"
 #include "util.h"
@@ -169,5 +170,30 @@ bool param_bool(json_t *params, const char *name, bool dflt);
 long long param_int(json_t *params, const char *name, long long dflt);
 /* Is s holding an unexpanded ${...} reference (registered spec check)? */
 bool param_unexpanded(const char *s);
+
+
+/* Flip the case of the ASCII letters from `first` to first+25 ('a' for
+ * upper, 'A' for lower), eight bytes at a time: in each 64-bit word the
+ * bytes in range get bit 0x20 flipped, all others (and every byte >= 0x80)
+ * stay. */
+static inline void lineop_ascii_case(char *p, size_t len, unsigned char first)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w, low7, ge, gt;
+
+		memcpy(&w, p + i, 8);
+		low7 = w & ~high;
+		ge = low7 + (uint64_t)(0x80 - first) * ones;
+		gt = low7 + (uint64_t)(0x80 - first - 26) * ones;
+		w ^= ((ge & ~gt & ~w & high) >> 2);
+		memcpy(p + i, &w, 8);
+	}
+	for (; i < len; i++)
+		if ((unsigned)((unsigned char)p[i] - first) < 26u)
+			p[i] ^= 0x20;
+}
 
 #endif

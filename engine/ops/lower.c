@@ -5,8 +5,7 @@
 
 static void to_lower(char *p, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		p[i] = (char)(p[i] + ((unsigned)((unsigned char)p[i] - 'A') < 26u) * 32);
+	lineop_ascii_case(p, len, 'A');
 }
 
 static int lower_rec(struct node *n, const char *rec, size_t len, uint64_t recno)

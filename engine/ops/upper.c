@@ -5,8 +5,7 @@
 
 static void to_upper(char *p, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		p[i] = (char)(p[i] - ((unsigned)((unsigned char)p[i] - 'a') < 26u) * 32);
+	lineop_ascii_case(p, len, 'a');
 }
 
 static int upper_rec(struct node *n, const char *rec, size_t len, uint64_t recno)

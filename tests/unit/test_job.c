@@ -32,7 +32,17 @@
 #include "stream.h"
 #include "util.h"
 
+/* Sanitized builds run several times slower: more room, not flakes. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define LJ_SLOW_BUILD 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(LJ_SLOW_BUILD)
+#define WAIT_MS 30000
+#else
 #define WAIT_MS 5000
+#endif
 
 #define WAIT_FOR(cond, ms)                                                  \
 	({                                                                  \
@@ -793,6 +803,20 @@ static void test_json_input_schema(void **state)
 	assert_true(wait_stopped(j));
 	assert_output(j, "y", "{\"name\":1}\n");
 	job_put(j);
+
+	/* ctl "end x" makes an unfinished last line final, as a close does. */
+	j = mkjob(f, "json3");
+	assert_int_equal(submit(j, JSON_SPEC), 0);
+	assert_int_equal(job_input_open(j, "x", false, &in), 0);
+	assert_int_equal(job_input_write(j, in, "{\"name\":\"p\"}", 12), 0);
+	assert_int_equal(stream_size(job_stream(j, "x")), 0);
+	assert_int_equal(job_ctl(j, "end x", 5), 0);
+	assert_true(wait_stopped(j));
+	assert_int_equal(state_of(j), JOB_SUCCEEDED);
+	assert_output(j, "y", "{\"name\":\"p\"}");
+	assert_int_equal(job_input_write(j, in, "{}", 2), -EPIPE);
+	job_input_close(j, in);
+	job_put(j);
 }
 
 /* ---- inputs ---- */
@@ -1118,7 +1142,7 @@ static int restart_race_scenario(struct fx *f)
 static void test_restart_right_after_stop(void **state)
 {
 	(void)state;
-	assert_int_equal(run_bounded(restart_race_scenario, 2, 15000), 0);
+	assert_int_equal(run_bounded(restart_race_scenario, 2, 60000), 0);
 }
 
 /* ---- exec ---- */
@@ -1226,10 +1250,10 @@ static int sigpipe_scenario(struct fx *f)
 static void test_exec_sigpipe_default(void **state)
 {
 	(void)state;
-	assert_int_equal(run_bounded(sigpipe_scenario, 2, 15000), 0);
+	assert_int_equal(run_bounded(sigpipe_scenario, 2, 60000), 0);
 }
 
-/* BUG: node.c node_next_line_from(): `char *p = lr->buf + lr->start;` is
+/* Regression (fixed): node.c node_next_line_from(): `char *p = lr->buf + lr->start;` is
  * computed while lr->buf is NULL (a reader that has not read yet, or one
  * lr_trim() has emptied), which is undefined behaviour (NULL + 0).
  * clang's -fsanitize=undefined (pointer-overflow) reports "engine/node.c:LINE:
@@ -1262,7 +1286,7 @@ static void test_record_ops(void **state)
 	job_put(j);
 }
 
-/* BUG: job.c job_node_finished() builds the job's error with
+/* Regression (fixed): job.c job_node_finished() builds the job's error with
  * snprintf(reason, 1024, "%s: %s", node, why), which cuts a long reason
  * in the middle of a UTF-8 character; job_view.c then puts j->error into
  * status with json_stringn_nocheck(), and json_dumps(..., JSON_ENSURE_ASCII)
@@ -1297,6 +1321,46 @@ static void test_error_cut_utf8(void **state)
 	assert_true(wait_stopped(j)); /* final status frozen */
 	buf_free(&spec);
 	job_put(j);
+}
+
+/* Regression (fixed): job.c / env.c store file names: a 255-byte name is valid
+ * (name_ok, DESIGN.md section 3) but the store files built from it exceed
+ * NAME_MAX (255): "streams/in-TAG" (3 + 255), "streams/node-NODE.0"
+ * (5 + 255 + 2) and "specs/NAME.json" + ".tmp" (255 + 9). Results:
+ * job_submit_spec() with a 255-byte input tag returns -ENOMEM (add_input()
+ * maps every stream_open() error to NULL -> -ENOMEM), as does
+ * job_input_open(j, TAG255, true) on a new job; a 255-byte node name gives
+ * -ENAMETOOLONG from job_submit_spec() with j->error left NULL (only the
+ * log says "cannot set up the graph"); env_spec_put() of a name longer
+ * than 246 bytes gives -ENAMETOOLONG. Reproduce: this test. Fix idea:
+ * hash or shorten long names in store file names. Left out of the group
+ * below. */
+static void test_long_names(void **state)
+{
+	struct fx *f = *state;
+	char t[256], n[256];
+	struct buf spec = {0};
+	struct job *j;
+	struct job_input *in;
+
+	memset(t, 't', 255);
+	t[255] = '\0';
+	memset(n, 'n', 255);
+	n[255] = '\0';
+	buf_printf(&spec, "{\"inputs\":{\"%s\":{}},\"outputs\":{\"%s\":{\"from\":\"%s\"}},"
+		   "\"nodes\":{\"%s\":{\"op\":\"upper\",\"in\":\"%s\"}}}", t, t, n, n, t);
+	j = mkjob(f, n);
+	/* early input with a long tag */
+	assert_int_equal(job_input_open(j, t, true, &in), 0);
+	assert_int_equal(job_input_write(j, in, "long\n", 5), 0);
+	assert_int_equal(job_input_close(j, in), 0);
+	assert_int_equal(job_submit_spec(j, spec.p, spec.len, getuid()), 0);
+	assert_true(wait_stopped(j));
+	assert_int_equal(state_of(j), JOB_SUCCEEDED);
+	assert_output(j, t, "LONG\n");
+	job_put(j);
+	assert_int_equal(env_spec_put(f->e, n, spec.p, spec.len), 0);
+	buf_free(&spec);
 }
 
 /* ---- views ---- */
@@ -1423,6 +1487,72 @@ static void test_graph_dot(void **state)
 	assert_non_null(strstr(d, "succeeded"));
 	assert_string_equal(d + len - 2, "}\n");
 	free(d);
+	job_put(j);
+}
+
+/* ---- wait ---- */
+
+struct jw {
+	struct stream_waiter w;
+	struct job *j;
+	_Atomic int wakes;
+	_Atomic bool final_seen;  /* the job's end was recorded at wake time */
+};
+
+static void jw_wake(struct stream_waiter *w)
+{
+	struct jw *x = (struct jw *)w;
+
+	/* Called without the job lock: taking it must work. */
+	atomic_store(&x->final_seen, job_state_final(state_of(x->j)));
+	atomic_fetch_add(&x->wakes, 1);
+}
+
+static void test_job_wait(void **state)
+{
+	struct fx *f = *state;
+	struct job *j = mkjob(f, "waited");
+	struct jw a = {0}, b = {0}, c = {0};
+	char *st;
+	size_t len;
+
+	a.w.wake = b.w.wake = c.w.wake = jw_wake;
+	a.j = b.j = c.j = j;
+	/* A new job has not ended: parked. */
+	assert_true(job_wait(j, &a.w));
+	assert_int_equal(submit(j, UPPER_SPEC), 0);
+	assert_true(job_wait(j, &b.w));
+	assert_true(job_wait(j, &c.w));
+	/* c gives up: it is never woken. */
+	assert_true(job_unwait(j, &c.w));
+	assert_false(job_unwait(j, &c.w));
+	assert_int_equal(feed(j, "x", "w\n"), 0);
+	assert_true(WAIT_FOR(atomic_load(&a.wakes) == 1 && atomic_load(&b.wakes) == 1, WAIT_MS));
+	assert_true(atomic_load(&a.final_seen));
+	assert_true(atomic_load(&b.final_seen));
+	/* When the waiters are woken, the final status is there to read. */
+	st = job_status_json(j, &len);
+	assert_non_null(st);
+	assert_non_null(strstr(st, "\"succeeded\""));
+	free(st);
+	assert_false(job_unwait(j, &a.w));
+	assert_true(wait_stopped(j));
+	assert_int_equal(atomic_load(&a.wakes), 1);
+	assert_int_equal(atomic_load(&c.wakes), 0);
+	/* Ended: not parked. */
+	assert_false(job_wait(j, &c.w));
+	assert_int_equal(atomic_load(&c.wakes), 0);
+	job_put(j);
+
+	/* A cancelled new job wakes its waiters too. */
+	j = mkjob(f, "waited2");
+	memset(&a, 0, sizeof(a));
+	a.w.wake = jw_wake;
+	a.j = j;
+	assert_true(job_wait(j, &a.w));
+	assert_int_equal(job_ctl(j, "cancel", 6), 0);
+	assert_true(WAIT_FOR(atomic_load(&a.wakes) == 1, WAIT_MS));
+	assert_int_equal(state_of(j), JOB_CANCELLED);
 	job_put(j);
 }
 
@@ -1653,12 +1783,17 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_while_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_graph_dot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_new_and_finished, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_running_drop_ref, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_job_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_64_one_thread, setup1, teardown),
 		cmocka_unit_test_setup_teardown(test_many_jobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_sigpipe_default, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_cut_utf8, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_names, setup, teardown),
 	};
 
 	struct sigaction sa = {0};
@@ -1667,8 +1802,5 @@ int main(void)
 	 * without reading its stdin must not kill the process. */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	(void)test_exec_sigpipe_default;     /* BUG: see above; enable once fixed */
-	(void)test_record_ops;               /* BUG: see above (clang UBSan); enable once fixed */
-	(void)test_error_cut_utf8;           /* BUG: see above; enable once fixed */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "ops/lineop.h"
 
 #define ENV(state) (((struct h_ctx *)*(state))->env)
 
@@ -2230,6 +2231,34 @@ static void test_restart_right_after_stop(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+
+/* The eight-bytes-at-a-time case map agrees with the byte-wise rule for
+ * every byte value at every position of a word and in the tail. */
+static void test_ascii_case_all_bytes(void **state)
+{
+	(void)state;
+	for (int b = 0; b < 256; b++) {
+		for (size_t len = 1; len <= 19; len++) {
+			char buf[19], up[19], low[19];
+
+			for (size_t i = 0; i < len; i++)
+				buf[i] = (char)(i % 3 == 1 ? b : (b + (int)i * 37) & 0xff);
+			memcpy(up, buf, len);
+			memcpy(low, buf, len);
+			lineop_ascii_case(up, len, 'a');
+			lineop_ascii_case(low, len, 'A');
+			for (size_t i = 0; i < len; i++) {
+				unsigned char c = (unsigned char)buf[i];
+				unsigned char u = c >= 'a' && c <= 'z' ? c - 32 : c;
+				unsigned char l = c >= 'A' && c <= 'Z' ? c + 32 : c;
+
+				assert_int_equal((unsigned char)up[i], u);
+				assert_int_equal((unsigned char)low[i], l);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, h_setup, h_teardown)
@@ -2340,6 +2369,7 @@ int main(void)
 		T(test_invoke_child_head),
 		T(test_invoke_nested),
 		T(test_json_exact_reals),
+		cmocka_unit_test(test_ascii_case_all_bytes),
 		/* regression tests of fixed bugs */
 		T(test_replace_empty_match_after_match),
 		T(test_json_reals_kept),

@@ -183,7 +183,7 @@ static void test_open_errors(void **state)
 	assert_null(s);
 }
 
-/* BUG: store_dir.c mkdir_p() (used by store_dir_open() and
+/* Regression (fixed): store_dir.c mkdir_p() (used by store_dir_open() and
  * dir_job_create()) takes EEXIST as success even when the existing entry
  * is not a directory: a store root whose jobs/ (or specs/) is a regular
  * file opens with 0, and every later job_create fails with ENOTDIR
@@ -600,8 +600,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_del, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_layout_not_dir, setup, teardown),
 	};
 
-	(void)test_open_layout_not_dir; /* BUG: see above; enable once fixed */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
