@@ -1387,8 +1387,19 @@ int job_load(struct env *e, const char *name, struct job **out)
 			rc = build_graph(j, sp, false);
 		}
 		if (rc < 0) {
-			log_msg(e->log, LOG_ERROR, name, "store: the stored spec can't be loaded (%s)",
-				strerror(-rc));
+			char why[256];
+
+			/* Only this job is affected: without its spec it can't
+			 * show its streams, so it comes back interrupted. */
+			snprintf(why, sizeof(why), "store: the stored spec can't be loaded (%s)",
+				 strerror(-rc));
+			log_msg(e->log, LOG_ERROR, name, "%s; the job is loaded as interrupted", why);
+			job_log(j, LOG_ERROR, "%s (found at mount)", why);
+			set_error(j, why);
+			j->state = JOB_RUNNING; /* becomes interrupted below */
+			was_running = true;
+			free(text);
+			text = NULL;
 		}
 		{
 			char torn[512];

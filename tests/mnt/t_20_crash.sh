@@ -73,7 +73,7 @@ crash_daemon() {
 		if [ "$(now_ms)" -ge "$deadline" ]; then
 			echo "--- the client's threads still running 15 s after the kill:"
 			for t in /proc/"$cpid"/task/*; do
-				echo "$t: $(cat "$t/wchan" 2>/dev/null) $(cat "$t/stat" 2>/dev/null | cut -d' ' -f3)"
+				echo "$t: $(cat "$t/wchan" 2>/dev/null) $(cut -d' ' -f3 "$t/stat" 2>/dev/null)"
 			done
 			kill -KILL "$cpid"
 			fail "the client was still running 15 s after the daemon was killed (a syscall on the dead mount did not return)"
@@ -145,7 +145,7 @@ $(tail -n 20 "$f")"
 	fi
 	timeout 120 "$CRASH" verify "$MNT" "$J" "$r" 2 "$LJ_TMP/restart.list" >"$LJ_TMP/verify.$r.out" 2>&1
 	rc=$?
-	cat "$LJ_TMP/verify.$r.out" | head -n 40
+	head -n 40 "$LJ_TMP/verify.$r.out"
 	[ "$rc" -eq 124 ] && fail "round $r: crash verify hung (killed after 120 s)"
 	if [ "$rc" -ne 0 ]; then
 		# CRASH_KEEP_GOING=1 (debugging): note it, go on with the rounds
@@ -204,7 +204,7 @@ dl=$(lj_snap "$MNT/.log")
 awk '/ livejobfs: started/ { n = NR } { l[NR] = $0 } END { for (i = n; i <= NR; i++) print l[i] }' "$dl" >"$dl.last"
 timeout 120 "$CRASH" verify "$MNT" "$J" "$ROUNDS" 0 >"$LJ_TMP/verify.last.out" 2>&1
 rc=$?
-cat "$LJ_TMP/verify.last.out" | head -n 40
+head -n 40 "$LJ_TMP/verify.last.out"
 [ "$rc" -eq 0 ] || fail "after damaging ${ok[*]}, verification of the other jobs failed (see above)"
 grep -F -- "${ok[0]}" "$dl.last" | grep -qF "spec" ||
 	fail "${ok[0]}'s spec.json was overwritten with garbage before the mount; .log has no line naming ${ok[0]} and spec.json:

@@ -75,12 +75,13 @@ soft_fail() {
 	printf 'FAIL: %s\n' "$*" >&2
 	printf '%s\n' "$*" >>"$LJ_TMP/FAILED"
 }
-snapshot() { # PREFIX
-	eval "$1_fds=\$(count_fds \$LJ_PID)"
-	eval "$1_pipes=\$(count_pipes \$LJ_PID)"
-	eval "$1_thr=\$(count_threads \$LJ_PID)"
-	eval "$1_kids=\$(children_of \$LJ_PID | wc -l)"
-	eval "$1_rss=\$(rss_kb \$LJ_PID)"
+# snapshot: the daemon's fds, pipes, threads, children and VmRSS now
+snapshot() {
+	snap_fds=$(count_fds "$LJ_PID")
+	snap_pipes=$(count_pipes "$LJ_PID")
+	snap_thr=$(count_threads "$LJ_PID")
+	snap_kids=$(children_of "$LJ_PID" | wc -l)
+	snap_rss=$(rss_kb "$LJ_PID")
 }
 
 lj_mount
@@ -99,7 +100,9 @@ timeout 60 "$STRESS" run "$MNT" 5 "$NCLIENTS" "$LJ_PID" >"$LJ_TMP/warm.out" 2>"$
 	soft_fail "the 5 s warm-up burst of the stress failed:
 $(head -c 4000 "$LJ_TMP/warm.err")"
 sleep 2
-snapshot before
+snapshot
+before_fds=$snap_fds before_pipes=$snap_pipes before_thr=$snap_thr before_rss=$snap_rss
+before_kids=$snap_kids
 echo "before: $before_fds fds and $before_pipes pipes, $before_thr threads, $before_kids children, VmRSS $before_rss kB"
 
 t0=$(now_ms)
@@ -119,19 +122,21 @@ $(head -c 5000 "$LJ_TMP/stress.err")" ;;
 $(head -c 8000 "$LJ_TMP/stress.err")" ;;
 esac
 echo "stress: $NCLIENTS clients for $SECS s, then every job removed, in $((($(now_ms) - t0) / 1000)) s"
-ls=$(ls -A "$MNT" | grep -v '^\.' | head)
+ls=$(cd "$MNT" && for j in *; do [ -e "$j" ] && echo "$j"; done | head)
 [ -z "$ls" ] || soft_fail "jobs still listed after every job was removed: $ls"
 left=$(cd "$STORE/jobs" 2>/dev/null && find . -mindepth 1 | head -n 20)
 [ -z "$left" ] ||
-	soft_fail "the store still holds jobs after every job was removed (a new mount would show them again): $(echo $left)
+	soft_fail "the store still holds jobs after every job was removed (a new mount would show them again): $(echo "$left" | tr '\n' ' ')
 --- what .log says of them:
-$(for j in $(ls "$STORE/jobs"); do grep -F " $j: " "$STORE/daemon.log" | tail -n 4; done | head -n 40)"
+$(for j in "$STORE"/jobs/*; do grep -F " ${j##*/}: " "$STORE/daemon.log" | tail -n 4; done | head -n 40)"
 
 # fds, threads and children return to their level; RSS near its baseline
 deadline=$(($(now_ms) + 15000))
 while :; do
 	sleep 1
-	snapshot after
+	snapshot
+	after_fds=$snap_fds after_pipes=$snap_pipes after_thr=$snap_thr after_rss=$snap_rss
+	after_kids=$snap_kids
 	if [ "$after_fds" -le $((before_fds + 2)) ] && [ "$after_thr" -le $((before_thr + 16)) ] &&
 		[ "$after_pipes" -le $((before_pipes + 2 * after_thr)) ] &&
 		[ "$after_kids" -eq 0 ] && [ "$after_rss" -le $((before_rss + rss_margin)) ]; then
@@ -205,4 +210,4 @@ rc=$?
 LJ_PID=""
 [ "$rc" -eq 0 ] || fail "the daemon exited with status $rc after the lazy unmount (expected 0)"
 echo "the daemon exited 0 in $(($(now_ms) - t0)) ms after the writer closed"
-[ ! -e "$LJ_TMP/FAILED" ] || fail "$(cat "$LJ_TMP/FAILED" | head -c 3000)"
+[ ! -e "$LJ_TMP/FAILED" ] || fail "$(head -c 3000 "$LJ_TMP/FAILED")"
