@@ -292,8 +292,7 @@ char *env_json(struct env *e, size_t *len)
 {
 	json_t *o = json_object(), *counts = json_object(), *ops = json_array();
 	int by_state[JOB_INTERRUPTED + 1] = {0};
-	char *text, *t;
-	size_t n;
+	char *text;
 
 	pthread_mutex_lock(&e->jobs_lock);
 	for (int i = 0; i < e->njobs; i++)
@@ -313,20 +312,9 @@ char *env_json(struct env *e, size_t *len)
 	json_object_set_new(o, "exec_any", json_boolean(e->cfg.exec_any));
 	json_object_set_new(o, "job_states", counts);
 	json_object_set_new(o, "operators", ops);
-	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	text = json_text(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER, len);
 	json_decref(o);
-	if (!text)
-		return NULL;
-	n = strlen(text);
-	t = realloc(text, n + 2);
-	if (!t) {
-		free(text);
-		return NULL;
-	}
-	t[n] = '\n';
-	t[n + 1] = '\0';
-	*len = n + 1;
-	return t;
+	return text;
 }
 
 /* ---- the reaper ------------------------------------------------------------------ */

@@ -609,11 +609,9 @@ int job_submit_spec(struct job *j, const char *text, size_t len, uid_t writer)
 	size_t opts_len = 0;
 	int rc;
 
-	copy = malloc(len + 1);
+	copy = memdup0(text, len, NULL);
 	if (!copy)
 		return -ENOMEM;
-	memcpy(copy, text, len);
-	copy[len] = '\0';
 	pthread_mutex_lock(&j->lock);
 	if (j->state != JOB_NEW) {
 		pthread_mutex_unlock(&j->lock);
@@ -737,11 +735,9 @@ int job_submit_options(struct job *j, const char *text, size_t len)
 		return -EINVAL;
 	}
 	json_decref(v);
-	copy = malloc(len + 1);
+	copy = memdup0(text, len, NULL);
 	if (!copy)
 		return -ENOMEM;
-	memcpy(copy, text, len);
-	copy[len] = '\0';
 	pthread_mutex_lock(&j->lock);
 	free(j->opts_text);
 	j->opts_text = copy;
@@ -758,11 +754,7 @@ char *job_spec_text(struct job *j, size_t *len)
 
 	pthread_mutex_lock(&j->lock);
 	if (j->spec_text) {
-		t = malloc(j->spec_len + 1);
-		if (t) {
-			memcpy(t, j->spec_text, j->spec_len + 1);
-			*len = j->spec_len;
-		}
+		t = memdup0(j->spec_text, j->spec_len, len);
 	}
 	pthread_mutex_unlock(&j->lock);
 	return t;
@@ -774,24 +766,9 @@ char *job_options_text(struct job *j, size_t *len)
 
 	pthread_mutex_lock(&j->lock);
 	if (j->spec && j->spec->options) {
-		t = json_dumps(j->spec->options, JSON_INDENT(2) | JSON_SORT_KEYS);
-		if (t) {
-			size_t n = strlen(t);
-			char *nl = realloc(t, n + 2);
-			if (nl) {
-				t = nl;
-				t[n] = '\n';
-				t[n + 1] = '\0';
-				n++;
-			}
-			*len = n;
-		}
+		t = json_text(j->spec->options, JSON_INDENT(2) | JSON_SORT_KEYS, len);
 	} else if (j->opts_text) {
-		t = malloc(j->opts_len + 1);
-		if (t) {
-			memcpy(t, j->opts_text, j->opts_len + 1);
-			*len = j->opts_len;
-		}
+		t = memdup0(j->opts_text, j->opts_len, len);
 	}
 	pthread_mutex_unlock(&j->lock);
 	return t;

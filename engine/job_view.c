@@ -69,22 +69,9 @@ static json_t *node_json(struct job *j, int i)
 
 static char *dump(json_t *o, size_t *len)
 {
-	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-	size_t n;
-	char *t;
+	char *t = json_text(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII, len);
 
 	json_decref(o);
-	if (!text)
-		return NULL;
-	n = strlen(text);
-	t = realloc(text, n + 2);
-	if (!t) {
-		free(text);
-		return NULL;
-	}
-	t[n] = '\n';
-	t[n + 1] = '\0';
-	*len = n + 1;
 	return t;
 }
 
@@ -94,11 +81,8 @@ char *job_status_json(struct job *j, size_t *len)
 
 	pthread_mutex_lock(&j->lock);
 	if (j->final_status) {
-		char *t = malloc(j->final_status_len + 1);
-		if (t) {
-			memcpy(t, j->final_status, j->final_status_len + 1);
-			*len = j->final_status_len;
-		}
+		char *t = memdup0(j->final_status, j->final_status_len, len);
+
 		pthread_mutex_unlock(&j->lock);
 		return t;
 	}

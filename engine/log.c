@@ -16,40 +16,36 @@
 static const char *const level_names[] = {"INFO ", "WARN ", "ERROR"};
 
 /* The file is opened when first needed: loading thousands of finished jobs
- * at mount costs a stat each, not a descriptor each. */
+ * at mount costs a stat each, not a descriptor each. A missing log is made
+ * at once, so that a bad place fails here. */
 int log_open(const char *path, struct log **out)
 {
 	struct log *l = calloc(1, sizeof(*l));
 	struct stat st;
-	int fd;
+	int rc;
 
 	if (!l)
 		return -ENOMEM;
-	l->fd = -1;
-	l->path = strdup(path);
-	if (!l->path) {
-		free(l);
-		return -ENOMEM;
-	}
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		free(l->path);
 		free(l);
 		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
+	if (lazyfd_init(&l->file, path, O_RDWR | O_APPEND) < 0) {
+		free(l);
+		return -ENOMEM;
+	}
 	if (stat(path, &st) < 0) {
-		fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			int rc = -errno;
-			free(l->path);
+		rc = lazyfd_get(&l->file);
+		if (rc < 0) {
+			lazyfd_destroy(&l->file);
 			free(l);
 			return rc;
 		}
-		l->fd = fd;
+		lazyfd_put(&l->file);
 		st.st_size = 0;
 	}
 	atomic_store(&l->size, (uint64_t)st.st_size);
 	pthread_mutex_init(&l->lock, NULL);
-	pthread_mutex_init(&l->fd_lock, NULL);
 	*out = l;
 	return 0;
 }
@@ -58,51 +54,25 @@ void log_close(struct log *l)
 {
 	if (!l)
 		return;
-	if (l->fd >= 0)
-		close(l->fd);
+	lazyfd_destroy(&l->file);
 	pthread_mutex_destroy(&l->lock);
-	pthread_mutex_destroy(&l->fd_lock);
 	free(l->mirror_who);
-	free(l->path);
 	free(l);
 }
 
 int log_fd_get(struct log *l)
 {
-	int fd;
-
-	pthread_mutex_lock(&l->fd_lock);
-	if (l->fd < 0)
-		l->fd = open(l->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	fd = l->fd < 0 ? -errno : l->fd;
-	if (fd >= 0)
-		l->fd_users++;
-	pthread_mutex_unlock(&l->fd_lock);
-	return fd;
-}
-
-static void close_if_idle(struct log *l)
-{
-	if (l->close_idle && l->fd_users == 0 && l->fd >= 0) {
-		close(l->fd);
-		l->fd = -1;
-	}
+	return lazyfd_get(&l->file);
 }
 
 void log_fd_put(struct log *l)
 {
-	pthread_mutex_lock(&l->fd_lock);
-	l->fd_users--;
-	close_if_idle(l);
-	pthread_mutex_unlock(&l->fd_lock);
+	lazyfd_put(&l->file);
 }
 
 void log_set_close_idle(struct log *l, bool on)
 {
-	pthread_mutex_lock(&l->fd_lock);
-	l->close_idle = on;
-	close_if_idle(l);
-	pthread_mutex_unlock(&l->fd_lock);
+	lazyfd_set_close_idle(&l->file, on);
 }
 
 /* Control characters (a child's stderr may hold anything) would break the
@@ -192,13 +162,8 @@ ssize_t log_pread(struct log *l, void *buf, size_t len, uint64_t off)
 
 int log_sync(struct log *l)
 {
-	int fd, rc = 0;
+	int fd = lazyfd_get_open(&l->file), rc = 0;
 
-	pthread_mutex_lock(&l->fd_lock);
-	fd = l->fd;
-	if (fd >= 0)
-		l->fd_users++;
-	pthread_mutex_unlock(&l->fd_lock);
 	if (fd < 0)
 		return 0;
 	if (fdatasync(fd) < 0)

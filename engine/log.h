@@ -13,16 +13,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lazyfd.h"
+
 enum log_level { LOG_INFO, LOG_WARN, LOG_ERROR };
 
 struct log {
 	pthread_mutex_t lock;
-	char *path;
-	int fd;               /* -1 until needed, and again when closed idle */
-	int fd_users;         /* fd_lock */
-	bool close_idle;      /* a finished job's log keeps no fd open */
-	pthread_mutex_t fd_lock; /* owner: the log; guards fd, fd_users, close_idle;
-				  * taken after `lock`, never held across I/O */
+	struct lazyfd file;   /* opened when needed; closed when idle once the job is done */
 	_Atomic uint64_t size;
 	struct log *mirror; /* also receives ERROR lines prefixed with `mirror_who` */
 	char *mirror_who;

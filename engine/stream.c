@@ -23,9 +23,7 @@ int stream_open(const char *name, const char *path, bool create, struct stream *
 	if (!s)
 		return -ENOMEM;
 	s->name = strdup(name);
-	s->path = strdup(path);
-	s->fd = -1;
-	if (!s->name || !s->path) {
+	if (!s->name || lazyfd_init(&s->file, path, O_RDWR) < 0) {
 		stream_free(s);
 		return -ENOMEM;
 	}
@@ -50,57 +48,27 @@ void stream_free(struct stream *s)
 {
 	if (!s)
 		return;
-	if (s->fd >= 0)
-		close(s->fd);
+	lazyfd_destroy(&s->file);
 	pthread_mutex_destroy(&s->append_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s->consumers);
 	free(s->name);
-	free(s->path);
 	free(s);
 }
 
 int stream_fd_get(struct stream *s)
 {
-	int fd;
-
-	pthread_mutex_lock(&s->lock);
-	fd = s->fd;
-	if (fd < 0) {
-		fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0)
-			fd = -errno;
-		else
-			s->fd = fd;
-	}
-	if (fd >= 0)
-		s->fd_users++;
-	pthread_mutex_unlock(&s->lock);
-	return fd;
-}
-
-static void close_if_idle(struct stream *s)
-{
-	if (s->close_idle && s->fd_users == 0 && s->fd >= 0) {
-		close(s->fd);
-		s->fd = -1;
-	}
+	return lazyfd_get(&s->file);
 }
 
 void stream_fd_put(struct stream *s)
 {
-	pthread_mutex_lock(&s->lock);
-	s->fd_users--;
-	close_if_idle(s);
-	pthread_mutex_unlock(&s->lock);
+	lazyfd_put(&s->file);
 }
 
 void stream_set_close_idle(struct stream *s, bool on)
 {
-	pthread_mutex_lock(&s->lock);
-	s->close_idle = on;
-	close_if_idle(s);
-	pthread_mutex_unlock(&s->lock);
+	lazyfd_set_close_idle(&s->file, on);
 }
 
 /* Takes the waiters that are due off the list (under s->lock) and wakes
@@ -215,13 +183,8 @@ void stream_fail(struct stream *s, int err)
 
 int stream_sync(struct stream *s)
 {
-	int fd, rc = 0;
+	int fd = lazyfd_get_open(&s->file), rc = 0;
 
-	pthread_mutex_lock(&s->lock);
-	fd = s->fd;
-	if (fd >= 0)
-		s->fd_users++;
-	pthread_mutex_unlock(&s->lock);
 	if (fd < 0)
 		return 0; /* never opened here, or closed after a sync */
 	if (fdatasync(fd) < 0)

@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lazyfd.h"
+
 struct task;
 
 struct stream_waiter {
@@ -42,8 +44,7 @@ struct stream_quota {
 struct stream {
 	char *name;
 	struct stream_quota *quota; /* or NULL */            /* "knead", "split.match", "dough" */
-	int fd;                /* store file; -1 until opened */
-	char *path;            /* the store file, for lazy opening */
+	struct lazyfd file;    /* the store file */
 	pthread_mutex_t append_lock;
 	pthread_mutex_t lock;
 	_Atomic uint64_t size;
@@ -51,8 +52,6 @@ struct stream {
 	_Atomic bool ended;
 	_Atomic int error;     /* 0, or the errno readers at the end get (EIO) */
 	int writers;           /* open input writers (job lock) */
-	int fd_users;          /* fd in use (stream lock) */
-	bool close_idle;       /* close fd whenever unused: a finished job (stream lock) */
 	struct task **consumers;
 	int nconsumers;
 	struct stream_waiter waiters; /* list head */

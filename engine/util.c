@@ -1,6 +1,8 @@
 /* util.c - see util.h. */
 #include "util.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,4 +201,36 @@ void utf8_sanitize(char *s)
 		}
 		p += n;
 	}
+}
+
+char *json_text(const json_t *v, size_t flags, size_t *len)
+{
+	char *text = json_dumps(v, flags), *t;
+	size_t n;
+
+	if (!text)
+		return NULL;
+	n = strlen(text);
+	t = realloc(text, n + 2);
+	if (!t) {
+		free(text);
+		return NULL;
+	}
+	t[n] = '\n';
+	t[n + 1] = '\0';
+	*len = n + 1;
+	return t;
+}
+
+char *memdup0(const void *p, size_t len, size_t *out_len)
+{
+	char *c = malloc(len + 1);
+
+	if (!c)
+		return NULL;
+	memcpy(c, p, len);
+	c[len] = '\0';
+	if (out_len)
+		*out_len = len;
+	return c;
 }

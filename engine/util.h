@@ -50,6 +50,14 @@ void buf_free(struct buf *b);
  * the text can go into JSON. */
 void utf8_sanitize(char *s);
 
+/* A malloc'd copy of len bytes plus a NUL (and *out_len = len if given). */
+char *memdup0(const void *p, size_t len, size_t *out_len);
+
+/* A JSON document as text ending in a newline, the way the snapshot files
+ * show it (malloc'd, *len set), or NULL. */
+struct json_t;
+char *json_text(const struct json_t *v, size_t flags, size_t *len);
+
 /* Write all of data to fd (retries short writes and EINTR). 0 or -errno. */
 int write_all(int fd, const void *data, size_t len);
 

@@ -109,10 +109,10 @@ static void test_open_creates(void **state)
 		stream_fd_put(s);
 		/* a finished job's stream closes its fd when nobody uses it */
 		stream_set_close_idle(s, true);
-		assert_int_equal(s->fd, -1);
+		assert_int_equal(s->file.fd, -1);
 		assert_true(stream_fd_get(s) >= 0);
 		stream_fd_put(s);
-		assert_int_equal(s->fd, -1);
+		assert_int_equal(s->file.fd, -1);
 		stream_set_close_idle(s, false);
 	}
 	assert_int_equal(stream_sync(s), 0);
