@@ -1,8 +1,19 @@
-/* store_dir.c - the local directory storage provider (see store.h). */
+/* store_dir.c - the local directory storage provider (see store.h).
+ *
+ * Removing a job renames its directory to ROOT/jobs/.rm.N at once (one
+ * atomic step: a crash after it never brings the job back) and a thread of
+ * the store's own deletes what is under it, so rmdir does not wait for a
+ * walk of the job's files. What is left in .rm.* at a crash goes at the next
+ * open; close waits until everything renamed is gone.
+ *
+ * Lock: rm_lock (owner: the store) guards rm_pending and rm_stop; it is
+ * never held across a syscall but the condition wait. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +22,24 @@
 
 #include "store.h"
 #include "util.h"
+
+#define TRASH_PREFIX ".rm."
+
+/* The local provider: the public part first. */
+struct dir_store {
+	struct store pub;
+	pthread_t remover;
+	bool remover_started;
+	pthread_mutex_t rm_lock;
+	pthread_cond_t rm_cond;
+	bool rm_pending, rm_stop;
+	atomic_ulong rm_serial;     /* names the next .rm.N */
+};
+
+static struct dir_store *dir_of(struct store *s)
+{
+	return (struct dir_store *)s;
+}
 
 static char *dir_path(struct store *s, const char *job, const char *file)
 {
@@ -62,35 +91,187 @@ static int fsync_dir(const char *path)
 	return 0;
 }
 
+/* mkdir, where an existing directory is fine but anything else is not. */
+static int make_dir(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return -ENOTDIR; /* a file where the store wants a directory */
+	return 0;
+}
+
+/* ROOT/jobs exists since store_dir_open: two mkdirs, not a walk from /. */
 static int dir_job_create(struct store *s, const char *job)
 {
-	char *p = dir_path(s, job, "streams");
-	int rc;
+	char *p = dir_path(s, job, NULL), *streams = dir_path(s, job, "streams");
+	int rc = p && streams ? make_dir(p) : -ENOMEM;
 
-	if (!p)
-		return -ENOMEM;
-	rc = mkdir_p(p);
+	if (rc == 0)
+		rc = make_dir(streams);
 	free(p);
+	free(streams);
 	return rc;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Removes everything under the open directory dfd (which it closes). The
+ * entries' types come from getdents, so a job's directory goes with one
+ * unlinkat per file and no stat. */
+static int remove_tree_at(int dfd)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+	DIR *d = fdopendir(dfd);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	while ((e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		bool is_dir = e->d_type == DT_DIR;
+
+		if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))
+			continue;
+		if (!is_dir && unlinkat(dirfd(d), n, 0) < 0 && errno != ENOENT) {
+			if (errno != EISDIR && errno != EPERM) {
+				rc = -errno;
+				continue;
+			}
+			is_dir = true; /* d_type was DT_UNKNOWN */
+		}
+		if (is_dir) {
+			int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int r = sub < 0 ? -errno : remove_tree_at(sub);
+
+			if (r == 0 && unlinkat(dirfd(d), n, AT_REMOVEDIR) < 0 && errno != ENOENT)
+				r = -errno;
+			if (r < 0 && r != -ENOENT)
+				rc = r;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Removes a whole tree at path; a path that is not a directory is unlinked. */
+static int remove_tree(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc;
+
+	if (fd < 0) {
+		if (errno == ENOTDIR || errno == ELOOP)
+			return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+		return errno == ENOENT ? 0 : -errno;
+	}
+	rc = remove_tree_at(fd);
+	if (rc == 0 && rmdir(path) < 0 && errno != ENOENT)
+		rc = -errno;
+	return rc;
+}
+
+static int purge_one(void *arg, const char *name)
+{
+	struct store *s = arg;
+	char *p;
+
+	if (strncmp(name, TRASH_PREFIX, strlen(TRASH_PREFIX)) != 0)
+		return 0;
+	p = dir_path(s, name, NULL);
+	if (p)
+		remove_tree(p);
+	free(p);
+	return 0;
+}
+
+/* Deletes every .rm.* under ROOT/jobs. */
+static void purge_trash(struct store *s)
+{
+	char *p = dir_path(s, NULL, "jobs");
+	DIR *d = p ? opendir(p) : NULL;
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+
+	free(p);
+	if (!d)
+		return;
+	/* Collect first: removing while readdir walks the same directory may
+	 * skip entries. */
+	while ((e = readdir(d)) != NULL) {
+		char *copy;
+
+		if (strncmp(e->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX)) != 0)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char **nn = realloc(names, ncap * sizeof(*names));
+			if (!nn)
+				break;
+			names = nn;
+			cap = ncap;
+		}
+		copy = strdup(e->d_name);
+		if (!copy)
+			break;
+		names[n++] = copy;
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++) {
+		purge_one(s, names[i]);
+		free(names[i]);
+	}
+	free(names);
+}
+
+static void *remover_main(void *arg)
+{
+	struct dir_store *ds = arg;
+
+	pthread_mutex_lock(&ds->rm_lock);
+	for (;;) {
+		while (!ds->rm_pending && !ds->rm_stop)
+			pthread_cond_wait(&ds->rm_cond, &ds->rm_lock);
+		if (!ds->rm_pending)
+			break;
+		ds->rm_pending = false;
+		pthread_mutex_unlock(&ds->rm_lock);
+		purge_trash(&ds->pub);
+		pthread_mutex_lock(&ds->rm_lock);
+	}
+	pthread_mutex_unlock(&ds->rm_lock);
+	return NULL;
 }
 
 static int dir_job_remove(struct store *s, const char *job)
 {
-	char *p = dir_path(s, job, NULL);
+	struct dir_store *ds = dir_of(s);
+	char *p = dir_path(s, job, NULL), *trash = NULL, name[32];
 	int rc = 0;
 
 	if (!p)
 		return -ENOMEM;
-	if (nftw(p, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
-		rc = -errno;
+	snprintf(name, sizeof(name), TRASH_PREFIX "%lu", atomic_fetch_add(&ds->rm_serial, 1));
+	trash = dir_path(s, name, NULL);
+	if (!trash) {
+		rc = -ENOMEM;
+	} else if (!ds->remover_started || rename(p, trash) < 0) {
+		/* No remover, or the rename failed: remove it here and now. */
+		if (ds->remover_started && errno == ENOENT)
+			rc = 0;
+		else
+			rc = remove_tree(p);
+	} else {
+		pthread_mutex_lock(&ds->rm_lock);
+		ds->rm_pending = true;
+		pthread_cond_signal(&ds->rm_cond);
+		pthread_mutex_unlock(&ds->rm_lock);
+	}
+	free(trash);
 	free(p);
 	return rc;
 }
@@ -212,8 +393,19 @@ static int dir_del(struct store *s, const char *job, const char *file)
 
 static void dir_close(struct store *s)
 {
+	struct dir_store *ds = dir_of(s);
+
+	if (ds->remover_started) {
+		pthread_mutex_lock(&ds->rm_lock);
+		ds->rm_stop = true;
+		pthread_cond_signal(&ds->rm_cond);
+		pthread_mutex_unlock(&ds->rm_lock);
+		pthread_join(ds->remover, NULL);
+	}
+	pthread_mutex_destroy(&ds->rm_lock);
+	pthread_cond_destroy(&ds->rm_cond);
 	free(s->root);
-	free(s);
+	free(ds);
 }
 
 static const struct store_ops dir_ops = {
@@ -230,20 +422,23 @@ static const struct store_ops dir_ops = {
 
 int store_dir_open(const char *root, struct store **out)
 {
-	struct store *s = calloc(1, sizeof(*s));
+	struct dir_store *ds = calloc(1, sizeof(*ds));
+	struct store *s = &ds->pub;
 	char *sub;
 	int rc;
 
-	if (!s)
+	if (!ds)
 		return -ENOMEM;
 	s->ops = &dir_ops;
+	pthread_mutex_init(&ds->rm_lock, NULL);
+	pthread_cond_init(&ds->rm_cond, NULL);
 	s->root = realpath(root, NULL);
 	if (!s->root) {
 		rc = mkdir_p(root);
 		if (rc == 0)
 			s->root = realpath(root, NULL);
 		if (!s->root) {
-			free(s);
+			dir_close(s);
 			return rc ? rc : -errno;
 		}
 	}
@@ -256,6 +451,9 @@ int store_dir_open(const char *root, struct store **out)
 			return rc;
 		}
 	}
+	/* Removals a crash interrupted; then the remover, with nothing pending. */
+	purge_trash(s);
+	ds->remover_started = pthread_create(&ds->remover, NULL, remover_main, ds) == 0;
 	*out = s;
 	return 0;
 }

@@ -13,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fs.h"
 #include "log.h"
 #include "ops/op.h"
+#include "replybuf.h"
 
 struct stream *fs_ref_stream(const struct node_ref *r);
 
@@ -26,6 +28,7 @@ struct fh {
 	struct job *job;            /* reference, or NULL */
 	int index;
 	struct stream *stream;      /* outputs, streams/, inputs opened for reading */
+	bool stream_pinned;         /* holds the stream's store file open */
 	struct job_input *input;    /* inputs opened for writing */
 	char *text;                 /* snapshot files: the text at open */
 	size_t text_len;
@@ -112,6 +115,8 @@ static void fh_free(struct fh *fh)
 	pthread_mutex_unlock(&fs->park_lock);
 	if (fh->input)
 		job_input_close(fh->job, fh->input);
+	if (fh->stream_pinned)
+		stream_fd_put(fh->stream);
 	if (fh->job)
 		job_put(fh->job);
 	free(fh->text);
@@ -208,6 +213,10 @@ static int open_ref(struct fs *fs, struct node_ref *r, int flags, struct fh **ou
 			fh->stream = fs_ref_stream(&tmp);
 			if (!fh->stream)
 				rc = -ENOENT;
+			/* A finished job's files are closed when idle: without a
+			 * pin every read of a reader would open and close one. */
+			else if (stream_fd_get(fh->stream) >= 0)
+				fh->stream_pinned = true;
 			break;
 		}
 		case K_LOG: case K_DAEMON_LOG: case K_WAIT:
@@ -386,11 +395,37 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 
 /* ---- reading ------------------------------------------------------------------------- */
 
+/* Replies SIZE bytes at OFF of a store file, all of them below its end. */
+static void reply_file(fuse_req_t req, struct fs *fs, int fd, size_t size, off_t off)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+	struct replybuf *b;
+	ssize_t n;
+
+	if (size <= REPLYBUF_SPLICE_MAX) {
+		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		bv.buf[0].fd = fd;
+		bv.buf[0].pos = off;
+		fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+		return;
+	}
+	b = replybuf_get(&fs->replybufs);
+	if (!b) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = pread(fd, b->data, size, off);
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_buf(req, b->data, (size_t)n);
+	replybuf_put(&fs->replybufs, b);
+}
+
 static void reply_stream(fuse_req_t req, struct fh *fh, size_t size, off_t off)
 {
 	struct stream *s = fh->stream;
 	uint64_t avail = stream_size(s);
-	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
 	int fd;
 
 	if ((uint64_t)off >= avail) {
@@ -409,12 +444,7 @@ static void reply_stream(fuse_req_t req, struct fh *fh, size_t size, off_t off)
 		fuse_reply_err(req, EIO); /* the store lost the file */
 		return;
 	}
-	/* Straight from the store file: spliced into the reply, no copy here. */
-	bv.buf[0].size = size;
-	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	bv.buf[0].fd = fd;
-	bv.buf[0].pos = off;
-	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+	reply_file(req, fh->fs, fd, size, off);
 	stream_fd_put(s);
 }
 
@@ -552,10 +582,9 @@ static void read_stream(fuse_req_t req, struct fh *fh, size_t size, off_t off,
 	park(req, fh, size, off);
 }
 
-static void read_log(fuse_req_t req, struct log *l, size_t size, off_t off)
+static void read_log(fuse_req_t req, struct fs *fs, struct log *l, size_t size, off_t off)
 {
 	uint64_t avail = log_size(l);
-	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
 	int fd;
 
 	if ((uint64_t)off >= avail) {
@@ -569,11 +598,7 @@ static void read_log(fuse_req_t req, struct log *l, size_t size, off_t off)
 		fuse_reply_err(req, -fd);
 		return;
 	}
-	bv.buf[0].size = size;
-	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	bv.buf[0].fd = fd;
-	bv.buf[0].pos = off;
-	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+	reply_file(req, fs, fd, size, off);
 	log_fd_put(l);
 }
 
@@ -597,10 +622,10 @@ static void read_fh(fuse_req_t req, struct fh *fh, size_t size, off_t off, struc
 		read_stream(req, fh, size, off, fi);
 		return;
 	case K_LOG:
-		read_log(req, fh->job->log, size, off);
+		read_log(req, fh->fs, fh->job->log, size, off);
 		return;
 	case K_DAEMON_LOG:
-		read_log(req, fh->fs->env->log, size, off);
+		read_log(req, fh->fs, fh->fs->env->log, size, off);
 		return;
 	case K_WAIT:
 		if (fh->job->stopped)

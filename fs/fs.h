@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "env.h"
+#include "replybuf.h"
 #include "job.h"
 #include "stream.h"
 #include "util.h"
@@ -48,6 +49,8 @@ struct fs {
 	pthread_mutex_t park_lock;
 	struct parked *parked;      /* requests waiting for data or a job's end */
 	struct fh *fhs;             /* every open handle (files.c) */
+	struct replybuf_pool replybufs; /* large read replies (replybuf.c) */
+	gid_t gid;                  /* the daemon's group, shown as every file's */
 	char **reg_names;           /* registered spec number -> name */
 	int nreg;
 	/* watch.c: the mount table, to notice a lazy unmount */

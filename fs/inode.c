@@ -303,7 +303,7 @@ int fs_attr(struct fs *fs, const struct node_ref *r, struct stat *st)
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ref_ino(r);
 	st->st_uid = r->job ? r->job->uid : fs->env->cfg.owner;
-	st->st_gid = r->job ? getgid() : getgid();
+	st->st_gid = fs->gid;
 	st->st_blksize = BLKSIZE;
 	st->st_nlink = 1;
 	if (r->job) {

@@ -164,6 +164,8 @@ int main(int argc, char *argv[])
 	cfg.owner = getuid();
 	raise_fd_limit();
 	pthread_mutex_init(&fs.park_lock, NULL);
+	replybuf_pool_init(&fs.replybufs);
+	fs.gid = getgid();
 
 	fs.se = fuse_session_new(&args, &lj_ops, sizeof(lj_ops), &fs);
 	if (!fs.se)
@@ -209,6 +211,7 @@ out_args:
 	for (int i = 0; i < fs.nreg; i++)
 		free(fs.reg_names[i]);
 	free(fs.reg_names);
+	replybuf_pool_destroy(&fs.replybufs);
 	free(cl.mountpoint);
 	fuse_opt_free_args(&args);
 	if (cfg.store_dir != o.store)
