@@ -29,6 +29,7 @@ struct fh {
 	int index;
 	struct stream *stream;      /* outputs, streams/, inputs opened for reading */
 	bool stream_pinned;         /* holds the stream's store file open */
+	bool log_pinned;            /* holds the job's log file open */
 	struct job_input *input;    /* inputs opened for writing */
 	char *text;                 /* snapshot files: the text at open */
 	size_t text_len;
@@ -117,6 +118,8 @@ static void fh_free(struct fh *fh)
 		job_input_close(fh->job, fh->input);
 	if (fh->stream_pinned)
 		stream_fd_put(fh->stream);
+	if (fh->log_pinned)
+		log_fd_put(fh->job->log);
 	if (fh->job)
 		job_put(fh->job);
 	free(fh->text);
@@ -219,7 +222,13 @@ static int open_ref(struct fs *fs, struct node_ref *r, int flags, struct fh **ou
 				fh->stream_pinned = true;
 			break;
 		}
-		case K_LOG: case K_DAEMON_LOG: case K_WAIT:
+		case K_LOG:
+			/* Readable to the end even if the job is removed meanwhile,
+			 * like an unlinked file. */
+			if (log_fd_get(fh->job->log) >= 0)
+				fh->log_pinned = true;
+			break;
+		case K_DAEMON_LOG: case K_WAIT:
 			break;
 		default:
 			if (!fh->writing) {
