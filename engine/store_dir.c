@@ -3,8 +3,8 @@
  * Removing a job renames its directory to ROOT/jobs/.rm.N at once (one
  * atomic step: a crash after it never brings the job back) and a thread of
  * the store's own deletes what is under it, so rmdir does not wait for a
- * walk of the job's files. What is left in .rm.* at a crash goes at the next
- * open; close waits until everything renamed is gone.
+ * walk of the job's files. What is left in .rm.* at a crash goes after the
+ * next open; close waits until everything renamed is gone.
  *
  * Lock: rm_lock (owner: the store) guards rm_pending and rm_stop; it is
  * never held across a syscall but the condition wait. */
@@ -451,9 +451,12 @@ int store_dir_open(const char *root, struct store **out)
 			return rc;
 		}
 	}
-	/* Removals a crash interrupted; then the remover, with nothing pending. */
-	purge_trash(s);
+	/* Removals a crash interrupted go first, in the background: a mount
+	 * does not wait for them. */
+	ds->rm_pending = true;
 	ds->remover_started = pthread_create(&ds->remover, NULL, remover_main, ds) == 0;
+	if (!ds->remover_started)
+		purge_trash(s);
 	*out = s;
 	return 0;
 }

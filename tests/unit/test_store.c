@@ -299,6 +299,65 @@ static int collect(void *arg, const char *name)
 	return c->stop_after && c->n >= c->stop_after ? 7 : 0;
 }
 
+static int count_entries(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
+/* Removal renames the job away at once; the store's remover deletes it,
+ * and close waits for it. What a crash left renamed goes after the next
+ * open, and is never listed as a job. */
+static void test_job_remove_background(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = f->s;
+	struct names c = {.n = 0};
+	char p[512];
+
+	assert_int_equal(s->ops->job_create(s, "gone"), 0);
+	assert_int_equal(s->ops->put(s, "gone", "streams/in-x", "data", 4), 0);
+	assert_int_equal(s->ops->job_remove(s, "gone"), 0);
+	assert_false(existsf("%s/jobs/%s", s->root, "gone"));
+	/* The same name can be made again at once, and is a new directory. */
+	assert_int_equal(s->ops->job_create(s, "gone"), 0);
+	assert_false(existsf("%s/jobs/gone/streams/%s", s->root, "in-x"));
+	s->ops->close(s);
+	f->s = NULL;
+	snprintf(p, sizeof(p), "%s/jobs", f->root);
+	assert_int_equal(count_entries(p, ".rm."), 0);
+
+	/* A removal a crash cut short: a renamed tree with files in it. */
+	snprintf(p, sizeof(p), "%s/jobs/.rm.3", f->root);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/jobs/.rm.3/streams", f->root);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/jobs/.rm.3/streams/node-u.0", f->root);
+	{
+		int fd = open(p, O_WRONLY | O_CREAT, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	assert_int_equal(store_dir_open(f->root, &f->s), 0);
+	s = f->s;
+	assert_int_equal(s->ops->job_list(s, collect, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.v[0], "gone");
+	free(c.v[0]);
+	s->ops->close(s);
+	f->s = NULL;
+	snprintf(p, sizeof(p), "%s/jobs", f->root);
+	assert_int_equal(count_entries(p, ".rm."), 0);
+	assert_true(existsf("%s/jobs/%s", f->root, "gone"));
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -594,6 +653,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_create_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_remove_background, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_get_errors, setup, teardown),
