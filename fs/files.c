@@ -254,6 +254,8 @@ static void reply_open(fuse_req_t req, struct fh *fh, struct fuse_file_info *fi)
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	fi->nonseekable = 0;
+	/* A reader's close has nothing to report: no FLUSH round trip. */
+	fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY;
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		fh_free(fh); /* the opener was interrupted: nobody will release it */
 }
