@@ -18,7 +18,7 @@ else
 BUILD    := build/san-$(subst $(comma),-,$(SANITIZE))
 endif
 
-PKGS     := fuse3 jansson
+PKGS     := fuse3 jansson libpcre2-8
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DLJ_VERSION=\"$(VERSION)\" \
             -Iengine -MMD -MP -fno-strict-aliasing
@@ -107,7 +107,8 @@ clean:
 
 # ---- fuzzing (make fuzz FUZZ_SECONDS=N) ----
 # libFuzzer targets (fuzz/fuzz_*.c) for the spec parser, the schema
-# validator, the template and replace params checks and the ctl parser,
+# validator, the template and replace params checks, the ctl parser and
+# the ERE-to-PCRE2 translation (checked against regexec),
 # each linked with the engine sources built by clang with ASan and UBSan
 # into build/fuzz/. `make fuzz` runs each for FUZZ_SECONDS (fuzz/run.sh),
 # and fails when one finds a crash, a leak, a timeout or an out-of-memory,
@@ -116,7 +117,7 @@ clean:
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_DIR     := build/fuzz
-FUZZ_TARGETS := spec schema template replace ctl
+FUZZ_TARGETS := spec schema template replace ctl ere
 FUZZ_CFLAGS  := -g -O1 -std=c11 -Wall -D_GNU_SOURCE -DLJ_VERSION=\"$(VERSION)\" -Iengine \
                 -fno-strict-aliasing -fno-omit-frame-pointer -MMD -MP \
                 -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -136,13 +137,13 @@ fuzz-build: $(FUZZ_BIN)
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $<"
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(shell pkg-config --cflags jansson 2>/dev/null) -c -o $@ $<
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(shell pkg-config --cflags jansson libpcre2-8 2>/dev/null) -c -o $@ $<
 
 $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZLD  $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
-		$(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lpthread
+		$(shell pkg-config --libs jansson libpcre2-8 2>/dev/null || echo -ljansson -lpcre2-8) -lpthread
 
 .SECONDARY: $(FUZZ_OBJ)
 -include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:=.d)

@@ -25,6 +25,7 @@ max_len() {
 	template) echo 4096 ;;
 	replace) echo 1024 ;;
 	ctl) echo 512 ;;
+	ere) echo 1024 ;;
 	*) echo 4096 ;;
 	esac
 }

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ere.h"
+
 /* ---- the per-record loop ---- */
 
 int lineop_records(struct node *n, uint64_t *recno, lineop_fn fn)
@@ -400,6 +402,7 @@ int matcher_init(struct matcher *m, const char *pattern, bool icase, bool lines,
 		 char *err, size_t errcap)
 {
 	int flags = REG_EXTENDED | (icase ? REG_ICASE : 0) | (lines ? REG_NEWLINE : 0);
+	const char *bad;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
@@ -411,6 +414,12 @@ int matcher_init(struct matcher *m, const char *pattern, bool icase, bool lines,
 		m->all = true;
 		return 0;
 	}
+	/* check() vets patterns; this keeps any other way in from reaching
+	 * either engine unvetted. */
+	if ((bad = lineop_regex_vet(pattern)) != NULL) {
+		snprintf(err, errcap, "refused: %s", bad);
+		return REG_BADPAT;
+	}
 	rc = regcomp(&m->re, pattern, flags);
 	if (rc) {
 		regerror(rc, &m->re, err, errcap);
@@ -418,6 +427,8 @@ int matcher_init(struct matcher *m, const char *pattern, bool icase, bool lines,
 	}
 	m->compiled = true;
 	m->icase = icase;
+	/* NULL when the pattern does not translate exactly: regexec() alone. */
+	m->fast = ere_compile(pattern, (icase ? ERE_ICASE : 0) | (lines ? ERE_LINES : 0), NULL, 0);
 	must_literals(m, pattern);
 	return 0;
 }
@@ -426,11 +437,32 @@ void matcher_free(struct matcher *m)
 {
 	if (m->compiled)
 		regfree(&m->re);
+	ere_free(m->fast);
 	for (int i = 0; i < m->nlits; i++)
 		free(m->lits[i]);
 	free(m->low);
 	buf_free(&m->z);
 	memset(m, 0, sizeof(*m));
+}
+
+/* Is PCRE2 still asked? After MATCHER_UNSURE_MAX records it could not
+ * decide, the pattern is one that backtracks badly: regexec() only. */
+static bool fast_ok(const struct matcher *m)
+{
+	return m->fast && m->unsure < MATCHER_UNSURE_MAX;
+}
+
+/* The regex alone (no literal prefilter) on p[0..len). */
+static bool regex_match(struct matcher *m, const char *p, size_t len)
+{
+	if (fast_ok(m)) {
+		int r = ere_match(m->fast, p, len);
+
+		if (r != ERE_UNSURE)
+			return r == ERE_MATCH;
+		m->unsure++;
+	}
+	return lineop_regexec(&m->re, p, 0, len, 0, NULL, &m->z) == 0;
 }
 
 bool matcher_match(struct matcher *m, const char *p, size_t len)
@@ -448,7 +480,7 @@ bool matcher_match(struct matcher *m, const char *p, size_t len)
 		if (m->pure)
 			return true;
 	}
-	return lineop_regexec(&m->re, p, 0, len, 0, NULL, &m->z) == 0;
+	return regex_match(m, p, len);
 }
 
 int matcher_block(struct matcher *m, const char *base, const char *end)
@@ -456,11 +488,16 @@ int matcher_block(struct matcher *m, const char *base, const char *end)
 	size_t len = (size_t)(end - base);
 
 	m->base = base;
+	/* PCRE2 scans the whole block faster than the literals find lines
+	 * for it, except where no regex is needed at all. Decided once per
+	 * block: the other paths need what is prepared here. */
+	m->blk_fast = fast_ok(m) && !(m->nlits && m->pure);
+	m->blk_lines = false;
 	for (int i = 0; i < m->nlits; i++) {
 		m->next[i] = NULL;
 		m->gone[i] = false;
 	}
-	if (m->nlits && m->icase) {
+	if (m->nlits && m->icase && !m->blk_fast) {
 		if (m->lowcap < len) {
 			char *p = realloc(m->low, len);
 
@@ -472,7 +509,7 @@ int matcher_block(struct matcher *m, const char *base, const char *end)
 		lower_copy(m->low, base, len);
 	}
 	m->zbase = NULL;
-	if (LJ_ASAN && !m->nlits && !m->all) {
+	if (LJ_ASAN && !m->nlits && !m->all && !m->blk_fast) {
 		if (zcopy(&m->z, base, len) < 0)
 			return -ENOMEM;
 		m->zbase = m->z.p;
@@ -515,6 +552,33 @@ const char *matcher_next_line(struct matcher *m, const char *from, const char *e
 
 		if (m->all) {
 			ms = me = from;
+		} else if (m->blk_fast && m->blk_lines) {
+			le = memchr(from, '\n', (size_t)(end - from));
+			if (!le)
+				return NULL; /* blocks end in '\n': cannot happen */
+			if (matcher_match(m, from, (size_t)(le - from))) {
+				*nl = le;
+				return from;
+			}
+			from = le + 1;
+			continue;
+		} else if (m->blk_fast) {
+			size_t so, eo;
+			int r = ere_search(m->fast, base, (size_t)(end - base), (size_t)(from - base),
+					   &so, &eo);
+
+			if (r == ERE_NOMATCH)
+				return NULL;
+			if (r == ERE_UNSURE) {
+				/* PCRE2 does not say where it gave up: the rest of
+				 * the block goes line by line (regexec() deciding
+				 * what PCRE2 can't), in linear time. */
+				m->unsure++;
+				m->blk_lines = true;
+				continue;
+			}
+			ms = base + so;
+			me = base + eo;
 		} else if (m->nlits) {
 			/* Only lines holding a required literal can match. */
 			ms = next_literal(m, from, end);

@@ -8,7 +8,8 @@
  *  - struct lineblk: reads one input in blocks of complete lines, so a
  *    matcher can scan many records per call (grep, split);
  *  - struct matcher: a POSIX ERE (or a plain literal, searched with memmem)
- *    that tests one record or finds the next matching line in a block;
+ *    that tests one record or finds the next matching line in a block, run
+ *    by PCRE2's JIT when it translates exactly (ere.h), else by regexec();
  *  - JSON helpers: parse a record, dump compactly, look up "a.b" fields;
  *  - param helpers for start() and check(). */
 #ifndef LJ_LINEOP_H
@@ -23,6 +24,8 @@
 
 #include "node.h"
 #include "util.h"
+
+struct ere;
 
 /* ---- the per-record loop ---- */
 
@@ -77,14 +80,23 @@ void lineblk_free(struct lineblk *b);
 /* ---- matching records against a pattern ---- */
 
 #define MATCHER_LITS 16
+/* PCRE2 answers this many records "unsure" (its match limit) before the
+ * matcher leaves the pattern to regexec() alone. */
+#define MATCHER_UNSURE_MAX 64
 
 /* Besides the regex, up to MATCHER_LITS literals, one per top-level branch
  * of the pattern, one of which every match must contain (as GNU grep does):
  * lines without any are skipped with memmem, without running the regex.
- * When the pattern is nothing but "lit|lit|...", a literal is a match. */
+ * When the pattern is nothing but "lit|lit|...", a literal is a match.
+ * The regex runs on PCRE2 (fast) when ere_compile() takes it; regexec()
+ * decides what PCRE2 leaves unsure, and every pattern fast does not take. */
 struct matcher {
 	regex_t re;
 	bool compiled;   /* re is valid */
+	struct ere *fast;  /* or NULL: regexec() only */
+	unsigned unsure; /* answers fast left to regexec() */
+	bool blk_fast;   /* the current block is scanned by fast */
+	bool blk_lines;  /* ... line by line, since fast was unsure in it */
 	bool all;        /* empty pattern: everything matches */
 	bool icase;
 	bool pure;       /* pattern = lits[0]|lits[1]|...: no regex needed */
