@@ -18,7 +18,7 @@
 #include "log.h"
 #include "ops/op.h"
 
-struct stream *fs_ref_stream(const struct node_ref *r);
+int fs_ref_pin(const struct node_ref *r, struct stream **out);
 
 /* An open file. */
 struct fh {
@@ -26,6 +26,7 @@ struct fh {
 	struct job *job;            /* reference, or NULL */
 	int index;
 	struct stream *stream;      /* outputs, streams/, inputs opened for reading */
+	bool pinned;                /* holds its job's graph for `stream` (job_unpin) */
 	struct job_input *input;    /* inputs opened for writing */
 	char *text;                 /* snapshot files: the text at open */
 	size_t text_len;
@@ -112,6 +113,8 @@ static void fh_free(struct fh *fh)
 	pthread_mutex_unlock(&fs->park_lock);
 	if (fh->input)
 		job_input_close(fh->job, fh->input);
+	if (fh->pinned)
+		job_unpin(fh->job);
 	if (fh->job)
 		job_put(fh->job);
 	free(fh->text);
@@ -205,9 +208,8 @@ static int open_ref(struct fs *fs, struct node_ref *r, int flags, struct fh **ou
 			break;
 		case K_INPUT: case K_OUTPUT: case K_STREAM: {
 			struct node_ref tmp = {.kind = fh->kind, .job = fh->job, .index = fh->index};
-			fh->stream = fs_ref_stream(&tmp);
-			if (!fh->stream)
-				rc = -ENOENT;
+			rc = fs_ref_pin(&tmp, &fh->stream);
+			fh->pinned = rc == 0;
 			break;
 		}
 		case K_LOG: case K_DAEMON_LOG: case K_WAIT:
@@ -322,8 +324,10 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			fh->writing = true;
 			fh->job = p.job;
 			job_get(p.job);
-			if ((fi->flags & O_ACCMODE) != O_WRONLY)
-				fh->stream = in->s;
+			if ((fi->flags & O_ACCMODE) != O_WRONLY && job_pin(p.job) == 0) {
+				fh->stream = in->s; /* a new job's input: never rebuilt */
+				fh->pinned = true;
+			}
 		}
 		break;
 	}

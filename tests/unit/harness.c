@@ -256,7 +256,8 @@ static bool job_finalized(struct job *j)
 	bool done;
 
 	pthread_mutex_lock(&j->lock);
-	done = j->stopped && job_state_final(j->state) && j->final_status;
+	done = j->stopped && job_state_final(j->state) &&
+	       (j->final_status || j->status_stored);
 	pthread_mutex_unlock(&j->lock);
 	return done;
 }
