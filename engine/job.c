@@ -1126,9 +1126,6 @@ void job_shutdown(struct job *j)
 		job_save_status(j); /* inputs written early, open or not */
 }
 
-/* The store directory goes at once, while the name is still taken, so a
- * job made again under the same name never shares or loses files with this
- * one; nodes still stopping keep their open files until they close them. */
 /* Texts a compact job left in the store, back in memory. */
 static void restore_texts(struct job *j)
 {
@@ -1161,6 +1158,9 @@ static void restore_texts(struct job *j)
 	free(spec);
 }
 
+/* The store directory goes at once, while the name is still taken, so a
+ * job made again under the same name never shares or loses files with this
+ * one; nodes still stopping keep their open files until they close them. */
 void job_remove(struct job *j)
 {
 	bool graph;
