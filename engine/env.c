@@ -336,23 +336,66 @@ bool env_reap(struct env *e, struct job *j)
 	return taken;
 }
 
+bool env_compact_later(struct env *e, struct job *j)
+{
+	bool taken = false;
+
+	if (!job_tryget(j))
+		return false; /* on its way to the reaper already */
+	pthread_mutex_lock(&e->reap_lock);
+	if (e->reaper_running && !e->reap_stop) {
+		j->cnext = NULL;
+		if (e->compact_tail)
+			e->compact_tail->cnext = j;
+		else
+			e->compact_head = j;
+		e->compact_tail = j;
+		pthread_cond_signal(&e->reap_cond);
+		taken = true;
+	}
+	pthread_mutex_unlock(&e->reap_lock);
+	if (!taken)
+		job_put(j);
+	return taken;
+}
+
+void env_wait_end_wakes(struct env *e)
+{
+	while (atomic_load(&e->end_wakes) > 0)
+		usleep(50);
+}
+
+/* Frees come first: they are what compactions may hand over. Once stopping,
+ * queued compactions are dropped (the jobs are going anyway). */
 static void *reaper_main(void *arg)
 {
 	struct env *e = arg;
 
 	pthread_mutex_lock(&e->reap_lock);
 	for (;;) {
-		struct job *j = e->reap_list;
+		struct job *j = e->reap_list, *c = e->compact_head;
 
-		if (!j) {
-			if (e->reap_stop)
-				break;
+		if (j) {
+			e->reap_list = j->hnext;
+			pthread_mutex_unlock(&e->reap_lock);
+			env_wait_end_wakes(e);
+			job_free_now(j);
+		} else if (c) {
+			bool stopping = e->reap_stop;
+
+			e->compact_head = c->cnext;
+			if (!e->compact_head)
+				e->compact_tail = NULL;
+			pthread_mutex_unlock(&e->reap_lock);
+			if (!stopping)
+				job_compact(c);
+			job_put(c);
+		} else if (e->reap_stop) {
+			break;
+		} else {
 			pthread_cond_wait(&e->reap_cond, &e->reap_lock);
 			continue;
 		}
-		e->reap_list = j->hnext;
-		pthread_mutex_unlock(&e->reap_lock);
-		job_free_now(j);
 		pthread_mutex_lock(&e->reap_lock);
 	}
 	pthread_mutex_unlock(&e->reap_lock);

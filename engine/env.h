@@ -5,6 +5,7 @@
 #ifndef LJ_ENV_H
 #define LJ_ENV_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -51,19 +52,29 @@ struct env {
 	uint64_t next_serial;
 	pthread_mutex_t specs_lock;
 	struct spec_ctx spec_ctx;   /* resolves {"use": NAME} through the registry */
-	/* The reaper frees jobs whose last reference went (see job_put). reap_lock
-	 * (owner: env) guards the list; a leaf lock. */
+	/* The reaper frees jobs whose last reference went (see job_put), and
+	 * compacts jobs that came to rest (job_rest.c). reap_lock (owner: env)
+	 * guards both lists; a leaf lock. */
 	pthread_t reaper;
 	bool reaper_running, reap_stop;
 	pthread_mutex_t reap_lock;
 	pthread_cond_t reap_cond;
 	struct job *reap_list;
+	struct job *compact_head, *compact_tail; /* each holds a job reference */
+	/* End-of-job wake-ups running now (job.c): a woken waiter may live in
+	 * another job's node, which the reaper frees only once they are done. */
+	_Atomic int end_wakes;
 };
 
 int env_create(const struct env_config *cfg, struct env **out);
 /* Hand a job without references to the reaper thread; false when there is
  * none (before start, after stop): then the caller frees it. */
 bool env_reap(struct env *e, struct job *j);
+/* Have the reaper compact j (it takes a reference); false when there is
+ * no reaper (before start, after stop) or j's last reference is gone. */
+bool env_compact_later(struct env *e, struct job *j);
+/* Reaper side, before freeing nodes: wait until no end-of-job wake-up runs. */
+void env_wait_end_wakes(struct env *e);
 /* Stop: running jobs become interrupted, everything is flushed. */
 void env_destroy(struct env *e);
 

@@ -1,13 +1,14 @@
 /* job.c - the life of a LiveJob (see job.h): creation, spec acceptance and
  * graph building, inputs, the end of a job, cancel/restart, and loading a
  * job back from the store at mount time. Snapshots (status, graph.dot) are
- * in job_view.c. */
+ * in job_view.c; a job at rest (compaction and rebuilding) in job_rest.c. */
 #include "job.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ctl.h"
 #include "env.h"
@@ -18,7 +19,6 @@
 
 static void job_check_done(struct job *j);
 static void job_end(struct job *j, enum job_state to, const char *why);
-static void set_idle(struct job *j, bool on);
 static char *get_text(struct job *j, const char *file, size_t *len);
 
 const char *job_state_name(enum job_state s)
@@ -54,6 +54,7 @@ static struct job *job_alloc(struct env *e, const char *name, uid_t uid)
 	j->env = e;
 	j->uid = uid;
 	j->quota.limit = e->cfg.max_job_bytes;
+	j->graph_len = j->opts_view_len = -1;
 	atomic_store(&j->refs, 1);
 	pthread_mutex_init(&j->lock, NULL);
 	j->end_waiters.next = j->end_waiters.prev = &j->end_waiters;
@@ -79,45 +80,97 @@ static int job_attach_store(struct job *j, bool create)
 	free(path);
 	if (rc == 0) {
 		j->log->mirror = j->env->log;
-		j->log->mirror_who = strdup(j->name);
+		j->log->mirror_who = j->name;
 	}
 	return rc;
 }
 
-static void free_graph(struct job *j)
+void job_take_parts(struct job *j, struct job_parts *p)
 {
-	for (int i = 0; i < j->nnodes; i++)
-		node_release(&j->nodes[i]);
-	free(j->nodes);
-	j->nodes = NULL;
-	j->nnodes = 0;
-	/* Input streams belong to j->inputs; the others only to the graph. */
-	for (int i = 0; i < j->nstreams; i++) {
-		bool is_input = false;
-		for (int k = 0; k < j->ninputs; k++)
-			is_input |= j->inputs[k].s == j->streams[i];
-		if (!is_input)
-			stream_free(j->streams[i]);
-	}
-	free(j->streams);
-	free(j->output_stream);
-	free(j->node_stream);
+	p->spec = j->spec;
+	p->ninputs = j->ninputs;
+	p->inputs = j->inputs;
+	p->nstreams = j->nstreams;
+	p->streams = j->streams;
+	p->output_stream = j->output_stream;
+	p->node_stream = j->node_stream;
+	p->nnodes = j->nnodes;
+	p->nodes = j->nodes;
+	j->spec = NULL;
+	j->ninputs = j->nstreams = j->nnodes = 0;
+	j->inputs = NULL;
 	j->streams = NULL;
 	j->output_stream = j->node_stream = NULL;
-	j->nstreams = 0;
+	j->nodes = NULL;
+}
+
+void job_put_parts(struct job *j, const struct job_parts *p)
+{
+	j->spec = p->spec;
+	j->ninputs = p->ninputs;
+	j->inputs = p->inputs;
+	j->nstreams = p->nstreams;
+	j->streams = p->streams;
+	j->output_stream = p->output_stream;
+	j->node_stream = p->node_stream;
+	j->nnodes = p->nnodes;
+	j->nodes = p->nodes;
+}
+
+/* Nodes and the streams only the graph owns; inputs stay. */
+static void free_graph(struct job_parts *p)
+{
+	for (int i = 0; i < p->nnodes; i++)
+		node_release(&p->nodes[i]);
+	free(p->nodes);
+	p->nodes = NULL;
+	p->nnodes = 0;
+	/* Input streams belong to p->inputs; the others only to the graph. */
+	for (int i = 0; i < p->nstreams; i++) {
+		bool is_input = false;
+		for (int k = 0; k < p->ninputs; k++)
+			is_input |= p->inputs[k].s == p->streams[i];
+		if (!is_input)
+			stream_free(p->streams[i]);
+	}
+	free(p->streams);
+	free(p->output_stream);
+	free(p->node_stream);
+	p->streams = NULL;
+	p->output_stream = p->node_stream = NULL;
+	p->nstreams = 0;
+}
+
+/* Once a job has started, its input tags belong to its shape. */
+void job_parts_free(struct job *j, struct job_parts *p)
+{
+	bool borrowed = job_shape_of(j) != NULL;
+
+	free_graph(p);
+	for (int i = 0; i < p->ninputs; i++) {
+		stream_free(p->inputs[i].s);
+		if (!borrowed)
+			free(p->inputs[i].tag);
+		buf_free(&p->inputs[i].partial);
+		pthread_mutex_destroy(&p->inputs[i].wlock);
+	}
+	free(p->inputs);
+	spec_free(p->spec);
+	memset(p, 0, sizeof(*p));
 }
 
 static void job_free(struct job *j)
 {
-	free_graph(j);
-	for (int i = 0; i < j->ninputs; i++) {
-		stream_free(j->inputs[i].s);
-		free(j->inputs[i].tag);
-		buf_free(&j->inputs[i].partial);
-		pthread_mutex_destroy(&j->inputs[i].wlock);
-	}
-	free(j->inputs);
-	spec_free(j->spec);
+	struct job_parts p;
+
+	/* A removed job goes when its last reference does, which may be while
+	 * its nodes' last activations are still on their way out: they must
+	 * end before anything they may read is taken away. */
+	for (int i = 0; i < j->nnodes; i++)
+		node_release(&j->nodes[i]);
+	job_take_parts(j, &p);
+	job_parts_free(j, &p);
+	job_shape_free(atomic_load(&j->shape));
 	log_close(j->log);
 	pthread_mutex_destroy(&j->lock);
 	free(j->error);
@@ -132,6 +185,18 @@ static void job_free(struct job *j)
 void job_get(struct job *j)
 {
 	atomic_fetch_add(&j->refs, 1);
+}
+
+/* For code that runs on a job without holding a reference of its own (a
+ * node's activation): a job whose last reference went is being freed. */
+bool job_tryget(struct job *j)
+{
+	int n = atomic_load(&j->refs);
+
+	while (n > 0)
+		if (atomic_compare_exchange_weak(&j->refs, &n, n + 1))
+			return true;
+	return false;
 }
 
 /* The last reference may be dropped inside one of the job's own node
@@ -152,23 +217,54 @@ void job_free_now(struct job *j)
 
 /* ---- persistence ---------------------------------------------------------- */
 
+/* status.json follows the job's state: one thread at a time writes it (the
+ * store's files are not written by two at once), and a write asked for
+ * meanwhile is done by that thread when it is through, so the last state
+ * is what stays, never an older one that was slower to write. A job whose
+ * status the store refused keeps everything in memory (it never rests). */
 static void job_save_status(struct job *j)
 {
-	size_t len;
-	char *text = job_status_json(j, &len);
 	struct store *st = j->env->store;
 
-	if (text && !j->removed)
-		st->ops->put(st, j->name, "status.json", text, len);
-	free(text);
+	pthread_mutex_lock(&j->lock);
+	if (j->status_writing) {
+		j->status_again = true;
+		pthread_mutex_unlock(&j->lock);
+		return;
+	}
+	j->status_writing = true;
+	do {
+		bool removed = j->removed;
+		size_t len;
+		char *text;
+		int rc = 0;
+
+		j->status_again = false;
+		pthread_mutex_unlock(&j->lock);
+		text = job_status_json(j, &len);
+		if (text && !removed)
+			rc = st->ops->put(st, j->name, "status.json", text, len);
+		free(text);
+		pthread_mutex_lock(&j->lock);
+		if (rc < 0 || !text)
+			j->keep = true;
+	} while (j->status_again);
+	j->status_writing = false;
+	pthread_mutex_unlock(&j->lock);
+	job_rest_check(j); /* a job rests only once the store has its last status */
 }
 
+/* spec.json, options.json and resolved.json are what a compact job is
+ * rebuilt from: a job whose store refused one keeps its graph in memory. */
 static void job_save_text(struct job *j, const char *file, const char *text, size_t len)
 {
 	struct store *st = j->env->store;
 
-	if (text)
-		st->ops->put(st, j->name, file, text, len);
+	if (text && st->ops->put(st, j->name, file, text, len) < 0) {
+		pthread_mutex_lock(&j->lock);
+		j->keep = true;
+		pthread_mutex_unlock(&j->lock);
+	}
 }
 
 int job_create(struct env *e, const char *name, uid_t uid, struct job **out)
@@ -205,12 +301,17 @@ int job_create(struct env *e, const char *name, uid_t uid, struct job **out)
 
 /* ---- inputs --------------------------------------------------------------- */
 
+static struct job_input *find_in(struct job_input *v, int n, const char *tag)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(v[i].tag, tag) == 0)
+			return &v[i];
+	return NULL;
+}
+
 static struct job_input *find_input(struct job *j, const char *tag)
 {
-	for (int i = 0; i < j->ninputs; i++)
-		if (strcmp(j->inputs[i].tag, tag) == 0)
-			return &j->inputs[i];
-	return NULL;
+	return find_in(j->inputs, j->ninputs, tag);
 }
 
 /* The store file of a stream: "streams/in-TAG" or "streams/node-NAME.PORT".
@@ -236,47 +337,97 @@ static char *stream_file(const char *kind, const char *name, int port)
 	return n < 0 ? NULL : p;
 }
 
-static int open_store_stream(struct job *j, const char *display, const char *kind,
-			     const char *name, int port, bool create, struct stream **out)
+static char *stream_path(struct job *j, const char *kind, const char *name, int port)
 {
 	char *file = stream_file(kind, name, port);
 	char *path = file ? store_path(j->env->store, j->name, file) : NULL;
+
+	free(file);
+	return path;
+}
+
+uint64_t job_stream_file_size(struct job *j, const char *kind, const char *name, int port)
+{
+	char *path = stream_path(j, kind, name, port);
+	struct stat st;
+	uint64_t size = 0;
+
+	if (path && stat(path, &st) == 0)
+		size = (uint64_t)st.st_size;
+	free(path);
+	return size;
+}
+
+/* The job's quota is counted when a graph is put in place (job lock). */
+static int open_store_stream(struct job *j, const char *display, const char *kind,
+			     const char *name, int port, bool create, struct stream **out)
+{
+	char *path = stream_path(j, kind, name, port);
 	int rc = path ? stream_open(display, path, create, out) : -ENOMEM;
 
-	if (rc == 0) {
+	if (rc == 0)
 		(*out)->quota = &j->quota;
-		atomic_fetch_add(&j->quota.used, stream_size(*out));
-	}
-	free(file);
 	free(path);
 	return rc;
 }
 
-/* Adds an input entry (job lock held). NULL with *err set on failure. */
-static struct job_input *add_input_err(struct job *j, const char *tag, bool create, int *err)
+/* Bytes of all the job's streams, after its graph changed (job lock). */
+void job_quota_recount(struct job *j)
 {
-	struct job_input *v, *in;
+	uint64_t used = 0;
+
+	for (int i = 0; i < j->nstreams; i++)
+		used += stream_size(j->streams[i]);
+	for (int i = 0; i < j->ninputs; i++)
+		if (!j->inputs[i].declared || !j->spec)
+			used += stream_size(j->inputs[i].s);
+	atomic_store(&j->quota.used, used);
+}
+
+/* Adds an input entry to the table (*v, *n), its tag copied, or borrowed
+ * from the job's shape. NULL with *err set on failure. */
+static struct job_input *add_input_to(struct job *j, struct job_input **v, int *n,
+				      const char *tag, bool borrow, bool create, int *err)
+{
+	struct job_input *nv, *in;
 	int rc;
 
 	*err = -ENOMEM;
-	v = realloc(j->inputs, sizeof(*v) * (size_t)(j->ninputs + 1));
-	if (!v)
+	nv = realloc(*v, sizeof(*nv) * (size_t)(*n + 1));
+	if (!nv)
 		return NULL;
-	j->inputs = v;
-	in = &v[j->ninputs];
+	*v = nv;
+	in = &nv[*n];
 	memset(in, 0, sizeof(*in));
-	in->tag = strdup(tag);
+	in->tag = borrow ? (char *)tag : strdup(tag);
 	if (!in->tag)
 		return NULL;
 	rc = open_store_stream(j, tag, "in", tag, -1, create, &in->s);
 	if (rc < 0) {
-		free(in->tag);
+		if (!borrow)
+			free(in->tag);
 		*err = rc;
 		return NULL;
 	}
 	pthread_mutex_init(&in->wlock, NULL);
-	j->ninputs++;
+	(*n)++;
 	*err = 0;
+	return in;
+}
+
+struct job_input *job_parts_add_input(struct job *j, struct job_parts *p, const char *tag,
+				      bool borrow, bool create, int *err)
+{
+	return add_input_to(j, &p->inputs, &p->ninputs, tag, borrow, create, err);
+}
+
+/* An input of a new job (job lock held). */
+static struct job_input *add_input_err(struct job *j, const char *tag, bool create, int *err)
+{
+	struct job_input *in = add_input_to(j, &j->inputs, &j->ninputs, tag, false, create, err);
+
+	if (in)
+		atomic_fetch_add(&j->quota.used, stream_size(in->s));
 	return in;
 }
 
@@ -315,7 +466,10 @@ int job_input_open(struct job *j, const char *tag, bool create, struct job_input
 	if (rc == 0 && (stream_ended(in->s) || job_state_final(j->state)))
 		rc = -EPIPE;
 	if (rc == 0) {
+		/* A writer holds the input until it closes it: a pin (the job
+		 * is new or running here, so never compact). */
 		in->s->writers++;
+		j->pins++;
 		*out = in;
 	}
 	pthread_mutex_unlock(&j->lock);
@@ -460,53 +614,57 @@ int job_input_close(struct job *j, struct job_input *in)
 			job_save_status(j); /* remember the end across mounts */
 		job_check_done(j);
 	}
+	job_unpin(j);
 	return rc;
 }
 
 /* ---- building the graph ------------------------------------------------------ */
 
-static int build_graph(struct job *j, struct spec *sp, bool with_nodes)
+int job_build_parts(struct job *j, struct job_parts *p, struct spec *sp, bool with_nodes,
+		    bool create)
 {
 	int total = sp->ninputs, rc = 0, k;
 
 	for (int i = 0; i < sp->nnodes; i++)
 		total += sp->nodes[i].nout;
-	j->streams = calloc((size_t)total + 1, sizeof(*j->streams));
-	j->output_stream = calloc((size_t)sp->noutputs + 1, sizeof(int));
-	j->node_stream = calloc((size_t)sp->nnodes + 1, sizeof(int));
-	if (!j->streams || !j->output_stream || !j->node_stream)
+	p->streams = calloc((size_t)total + 1, sizeof(*p->streams));
+	p->output_stream = calloc((size_t)sp->noutputs + 1, sizeof(int));
+	p->node_stream = calloc((size_t)sp->nnodes + 1, sizeof(int));
+	if (!p->streams || !p->output_stream || !p->node_stream)
 		return -ENOMEM;
 	for (int i = 0; i < sp->ninputs; i++) {
-		struct job_input *in = find_input(j, sp->inputs[i].tag);
+		struct job_input *in = find_in(p->inputs, p->ninputs, sp->inputs[i].tag);
 
-		if (!in && !(in = add_input(j, sp->inputs[i].tag, true)))
-			return -ENOMEM;
+		if (!in && !(in = add_input_to(j, &p->inputs, &p->ninputs, sp->inputs[i].tag,
+					       false, create, &rc)))
+			return rc;
 		in->declared = true;
 		in->format = sp->inputs[i].format;
 		in->schema = sp->inputs[i].schema;
-		j->streams[j->nstreams++] = in->s;
+		p->streams[p->nstreams++] = in->s;
 	}
 	for (int i = 0; i < sp->nnodes; i++) {
-		j->node_stream[i] = j->nstreams;
-		for (int p = 0; p < sp->nodes[i].nout; p++) {
+		p->node_stream[i] = p->nstreams;
+		for (int port = 0; port < sp->nodes[i].nout; port++) {
 			char name[600];
 			struct stream *s;
 
-			spec_stream_name(sp, (struct stream_ref){.node = i, .index = p}, name, sizeof(name));
-			rc = open_store_stream(j, name, "node", sp->nodes[i].name, p, with_nodes, &s);
+			spec_stream_name(sp, (struct stream_ref){.node = i, .index = port}, name,
+					 sizeof(name));
+			rc = open_store_stream(j, name, "node", sp->nodes[i].name, port, create, &s);
 			if (rc < 0)
 				return rc;
-			j->streams[j->nstreams++] = s;
+			p->streams[p->nstreams++] = s;
 		}
 	}
 	for (int i = 0; i < sp->noutputs; i++) {
 		struct stream_ref r = sp->outputs[i].from;
-		j->output_stream[i] = r.node < 0 ? r.index : j->node_stream[r.node] + r.index;
+		p->output_stream[i] = r.node < 0 ? r.index : p->node_stream[r.node] + r.index;
 	}
 	if (!with_nodes)
 		return 0;
-	j->nodes = calloc((size_t)sp->nnodes + 1, sizeof(*j->nodes));
-	if (!j->nodes)
+	p->nodes = calloc((size_t)sp->nnodes + 1, sizeof(*p->nodes));
+	if (!p->nodes)
 		return -ENOMEM;
 	for (k = 0; k < sp->nnodes; k++) {
 		struct spec_node *sn = &sp->nodes[k];
@@ -514,16 +672,15 @@ static int build_graph(struct job *j, struct spec *sp, bool with_nodes)
 
 		for (int i = 0; i < sn->nin; i++) {
 			struct stream_ref r = sn->in[i];
-			ins[i] = j->streams[r.node < 0 ? r.index : j->node_stream[r.node] + r.index];
+			ins[i] = p->streams[r.node < 0 ? r.index : p->node_stream[r.node] + r.index];
 		}
-		for (int p = 0; p < sn->nout; p++)
-			outs[p] = j->streams[j->node_stream[k] + p];
-		rc = node_init(&j->nodes[k], j, k, sn, ins, outs);
+		for (int port = 0; port < sn->nout; port++)
+			outs[port] = p->streams[p->node_stream[k] + port];
+		rc = node_init(&p->nodes[k], j, k, sn, ins, outs);
 		if (rc < 0)
 			break;
 	}
-	j->nnodes = k;
-	j->nodes_left = k;
+	p->nnodes = k < sp->nnodes ? k + 1 : k; /* a half-made node is released too */
 	return rc;
 }
 
@@ -576,7 +733,7 @@ static bool uses_exec(struct env *e, const struct spec *sp)
 	return false;
 }
 
-static void set_error(struct job *j, const char *why)
+void job_set_error(struct job *j, const char *why)
 {
 	free(j->error);
 	j->error = why ? strdup(why) : NULL;
@@ -603,6 +760,8 @@ static void log_accepted(struct job *j)
 int job_submit_spec(struct job *j, const char *text, size_t len, uid_t writer)
 {
 	struct env *e = j->env;
+	struct job_parts parts = {0};
+	struct job_shape *shape = NULL;
 	struct spec *sp = NULL;
 	struct errs errs;
 	char *opts = NULL, *copy;
@@ -645,7 +804,7 @@ int job_submit_spec(struct job *j, const char *text, size_t len, uid_t writer)
 		for (int i = 0; i < errs.n; i++)
 			job_log(j, LOG_ERROR, "%s", errs.msg[i]);
 		pthread_mutex_lock(&j->lock);
-		set_error(j, all ? all : "spec.json: invalid");
+		job_set_error(j, all ? all : "spec.json: invalid");
 		pthread_mutex_unlock(&j->lock);
 		free(all);
 		errs_free(&errs);
@@ -666,7 +825,7 @@ int job_submit_spec(struct job *j, const char *text, size_t len, uid_t writer)
 			char why[400];
 			snprintf(why, sizeof(why), "spec.json: inputs: input/%s was written but the "
 				 "spec declares no input \"%s\"", j->inputs[i].tag, j->inputs[i].tag);
-			set_error(j, why);
+			job_set_error(j, why);
 			pthread_mutex_unlock(&j->lock);
 			job_log(j, LOG_ERROR, "%s", why);
 			spec_free(sp);
@@ -679,21 +838,31 @@ int job_submit_spec(struct job *j, const char *text, size_t len, uid_t writer)
 		spec_free(sp);
 		return -EBUSY;
 	}
-	rc = build_graph(j, sp, true);
+	parts.ninputs = j->ninputs;
+	parts.inputs = j->inputs;
+	rc = job_build_parts(j, &parts, sp, true, true);
+	parts.spec = sp;
+	if (rc == 0 && !(shape = job_shape_from_parts(&parts)))
+		rc = -ENOMEM;
 	if (rc < 0) {
-		free_graph(j);
+		free_graph(&parts);
+		j->ninputs = parts.ninputs;
+		j->inputs = parts.inputs;
 		pthread_mutex_unlock(&j->lock);
 		spec_free(sp);
 		job_log(j, LOG_ERROR, "spec.json: cannot set up the graph: %s", strerror(-rc));
 		return rc;
 	}
-	set_error(j, NULL);
+	job_set_error(j, NULL);
+	job_put_parts(j, &parts);
+	j->nodes_left = parts.nnodes;
+	job_quota_recount(j);
 	/* Published last: the tree shows output/ once the graph is whole. */
-	atomic_thread_fence(memory_order_release);
-	j->spec = sp;
+	atomic_store_explicit(&j->shape, shape, memory_order_release);
 	j->state = JOB_RUNNING;
 	j->started_ms = now_ms();
 	j->input_dir = true;
+	j->pins++; /* the graph is used below, and a cancel may end the job meanwhile */
 	pthread_mutex_unlock(&j->lock);
 
 	job_save_text(j, "spec.json", text, len);
@@ -708,6 +877,7 @@ int job_submit_spec(struct job *j, const char *text, size_t len, uid_t writer)
 	log_msg(e->log, LOG_INFO, j->name, "running");
 	job_save_status(j);
 	start_nodes(j);
+	job_unpin(j);
 	return 0;
 }
 
@@ -748,20 +918,27 @@ int job_submit_options(struct job *j, const char *text, size_t len)
 	return 0;
 }
 
+/* A compact job's spec.json is read back from the store. */
 char *job_spec_text(struct job *j, size_t *len)
 {
 	char *t = NULL;
+	bool stored;
 
 	pthread_mutex_lock(&j->lock);
-	if (j->spec_text) {
+	if (j->spec_text)
 		t = memdup0(j->spec_text, j->spec_len, len);
-	}
+	stored = !j->spec_text && j->spec_file && job_shape_of(j);
 	pthread_mutex_unlock(&j->lock);
+	if (stored)
+		t = get_text(j, "spec.json", len);
 	return t;
 }
 
+/* A started job shows its effective options, which need its spec: a
+ * compact job's graph is rebuilt for them (then its size is remembered). */
 char *job_options_text(struct job *j, size_t *len)
 {
+	bool pinned = job_started(j) && job_pin(j) == 0;
 	char *t = NULL;
 
 	pthread_mutex_lock(&j->lock);
@@ -771,6 +948,8 @@ char *job_options_text(struct job *j, size_t *len)
 		t = memdup0(j->opts_text, j->opts_len, len);
 	}
 	pthread_mutex_unlock(&j->lock);
+	if (pinned)
+		job_unpin(j);
 	return t;
 }
 
@@ -808,15 +987,20 @@ static void wake_end_waiters(struct job *j)
 		due.prev = w;
 	}
 	j->end_waiters.next = j->end_waiters.prev = &j->end_waiters;
+	/* Counted before `stopped` can be seen: a node that waited for this
+	 * job (invoke) may stop, and its job be freed or compacted, while
+	 * its waiter is still being woken here. */
+	atomic_fetch_add(&j->env->end_wakes, 1);
 	pthread_mutex_unlock(&j->lock);
 	for (w = due.next; w != &due; w = next) {
 		next = w->next;
 		w->wake(w);
 	}
+	atomic_fetch_sub(&j->env->end_wakes, 1);
 }
 
 /* A job at rest keeps no descriptors open while nobody reads it. */
-static void set_idle(struct job *j, bool on)
+void job_set_idle(struct job *j, bool on)
 {
 	for (int i = 0; i < j->nstreams; i++)
 		stream_set_close_idle(j->streams[i], on);
@@ -833,16 +1017,18 @@ static void job_finalize(struct job *j)
 
 	for (int i = 0; i < j->nstreams; i++)
 		stream_sync(j->streams[i]);
-	set_idle(j, true);
+	job_set_idle(j, true);
 	status = job_status_json(j, &len);
 	pthread_mutex_lock(&j->lock);
 	free(j->final_status);
 	j->final_status = status;
 	j->final_status_len = status ? len : 0;
+	if (!status)
+		j->keep = true; /* no frozen status to rest with */
 	pthread_mutex_unlock(&j->lock);
-	if (status && !j->removed)
-		j->env->store->ops->put(j->env->store, j->name, "status.json", status, len);
+	job_save_status(j);
 	wake_end_waiters(j);
+	job_rest_check(j);
 }
 
 static bool outputs_ended(struct job *j)
@@ -892,7 +1078,8 @@ static void job_end(struct job *j, enum job_state to, const char *why)
 	j->state = to;
 	j->ended_ms = now_ms();
 	if (to != JOB_CANCELLED || why)
-		set_error(j, why);
+		job_set_error(j, why);
+	j->pins++; /* its streams and nodes are used below; it may stop meanwhile */
 	pthread_mutex_unlock(&j->lock);
 	secs = j->started_ms ? (double)(j->ended_ms - j->started_ms) / 1000 : 0;
 	if (to == JOB_FAILED) {
@@ -906,6 +1093,7 @@ static void job_end(struct job *j, enum job_state to, const char *why)
 	fail_streams(j, EIO);
 	stop_nodes(j);
 	job_check_done(j);
+	job_unpin(j);
 }
 
 void job_node_finished(struct job *j, struct node *n, int rc, const char *why)
@@ -938,28 +1126,73 @@ void job_shutdown(struct job *j)
 		job_save_status(j); /* inputs written early, open or not */
 }
 
+/* Texts a compact job left in the store, back in memory. */
+static void restore_texts(struct job *j)
+{
+	size_t tlen = 0, slen = 0;
+	char *status = NULL, *spec = NULL;
+	bool need_status, need_spec;
+
+	pthread_mutex_lock(&j->lock);
+	need_status = !j->final_status && j->status_stored;
+	need_spec = !j->spec_text && j->spec_file && job_shape_of(j);
+	pthread_mutex_unlock(&j->lock);
+	if (need_status)
+		status = get_text(j, "status.json", &tlen);
+	if (need_spec)
+		spec = get_text(j, "spec.json", &slen);
+	pthread_mutex_lock(&j->lock);
+	if (status && !j->final_status && j->status_stored) {
+		j->final_status = status;
+		j->final_status_len = tlen;
+		j->status_stored = false;
+		status = NULL;
+	}
+	if (spec && !j->spec_text) {
+		j->spec_text = spec;
+		j->spec_len = slen;
+		spec = NULL;
+	}
+	pthread_mutex_unlock(&j->lock);
+	free(status);
+	free(spec);
+}
+
 /* The store directory goes at once, while the name is still taken, so a
  * job made again under the same name never shares or loses files with this
  * one; nodes still stopping keep their open files until they close them. */
 void job_remove(struct job *j)
 {
+	bool graph;
+
+	/* Whoever looked a file of the job up just before may open it after
+	 * the store is gone: a compact job is made whole again first, and it
+	 * stays so (a removed job is never compacted). */
+	graph = job_pin(j) == 0;
+	restore_texts(j);
 	pthread_mutex_lock(&j->lock);
 	j->removed = true;
 	pthread_mutex_unlock(&j->lock);
 	job_cancel(j, "the job was removed");
 	/* Like an unlinked file, what readers have open stays readable until
 	 * they close it: every file is opened now, before it goes. */
-	set_idle(j, false);
-	for (int i = 0; i < j->nstreams + j->ninputs; i++) {
-		struct stream *s = i < j->nstreams ? j->streams[i] : j->inputs[i - j->nstreams].s;
-		if (stream_fd_get(s) >= 0)
-			stream_fd_put(s);
+	log_set_close_idle(j->log, false);
+	if (graph) {
+		job_set_idle(j, false);
+		for (int i = 0; i < j->nstreams + j->ninputs; i++) {
+			struct stream *s = i < j->nstreams ? j->streams[i]
+							   : j->inputs[i - j->nstreams].s;
+			if (stream_fd_get(s) >= 0)
+				stream_fd_put(s);
+		}
 	}
 	if (log_fd_get(j->log) >= 0)
 		log_fd_put(j->log);
 	j->env->store->ops->job_remove(j->env->store, j->name);
 	env_job_del(j->env, j);
 	log_msg(j->env->log, LOG_INFO, j->name, "removed");
+	if (graph)
+		job_unpin(j);
 }
 
 bool job_wait(struct job *j, struct stream_waiter *w)
@@ -995,23 +1228,43 @@ bool job_unwait(struct job *j, struct stream_waiter *w)
 
 /* ---- ctl ------------------------------------------------------------------------ */
 
+/* A text of the job: its copy in memory, or, once a started job has
+ * dropped it (compaction), the store's (malloc'd, or NULL when none). */
+static char *text_copy(struct job *j, const char *file, char *const *mem, const size_t *mlen,
+		       size_t *len)
+{
+	char *t = NULL;
+	bool stored;
+
+	*len = 0;
+	pthread_mutex_lock(&j->lock);
+	if (*mem)
+		t = memdup0(*mem, *mlen, len);
+	stored = !*mem && job_shape_of(j);
+	pthread_mutex_unlock(&j->lock);
+	return stored ? get_text(j, file, len) : t;
+}
+
 /* The spec of a job that has run, as it ran: a registered spec is taken as
  * it was then (resolved.json), not as the registry has it now. */
-static int reparse(struct job *j, struct spec **sp, struct errs *errs)
+int job_reparse(struct job *j, struct spec **sp, struct errs *errs)
 {
-	size_t rlen = 0;
+	size_t rlen = 0, slen, olen;
 	char *resolved = get_text(j, "resolved.json", &rlen);
+	char *spec = resolved ? NULL : text_copy(j, "spec.json", &j->spec_text, &j->spec_len, &slen);
+	char *opts = text_copy(j, "options.json", &j->opts_text, &j->opts_len, &olen);
 	int rc;
 
 	errs_init(errs);
 	if (resolved)
-		rc = spec_parse(resolved, rlen, j->opts_text, j->opts_len, &j->env->spec_ctx, sp, errs);
-	else if (j->spec_text)
-		rc = spec_parse(j->spec_text, j->spec_len, j->opts_text, j->opts_len,
-				&j->env->spec_ctx, sp, errs);
+		rc = spec_parse(resolved, rlen, opts, olen, &j->env->spec_ctx, sp, errs);
+	else if (spec)
+		rc = spec_parse(spec, slen, opts, olen, &j->env->spec_ctx, sp, errs);
 	else
 		rc = -EINVAL;
 	free(resolved);
+	free(spec);
+	free(opts);
 	return rc;
 }
 
@@ -1094,7 +1347,18 @@ static int job_restart(struct job *j)
 	}
 	j->restarting = true;
 	pthread_mutex_unlock(&j->lock);
-	rc = reparse(j, &sp, &errs);
+	/* Restarting keeps the job from being compacted; its graph is held
+	 * (and rebuilt from the store if it was compact) until it runs. */
+	rc = job_pin(j);
+	if (rc < 0) {
+		pthread_mutex_lock(&j->lock);
+		j->restarting = false;
+		pthread_mutex_unlock(&j->lock);
+		if (rc != -ENOENT)
+			job_log(j, LOG_ERROR, "ctl: restart: the job can't be read back from the store");
+		return rc;
+	}
+	rc = job_reparse(j, &sp, &errs);
 	if (rc < 0) {
 		for (int i = 0; i < errs.n; i++)
 			job_log(j, LOG_ERROR, "ctl: restart: %s", errs.msg[i]);
@@ -1102,7 +1366,7 @@ static int job_restart(struct job *j)
 	}
 	errs_free(&errs);
 	if (rc == 0)
-		set_idle(j, false);
+		job_set_idle(j, false);
 	if (rc == 0 && (rc = rebuild_nodes(j, sp)) < 0)
 		job_log(j, LOG_ERROR, "ctl: restart: %s", strerror(-rc));
 	spec_free(sp);
@@ -1111,20 +1375,49 @@ static int job_restart(struct job *j)
 	if (rc == 0) {
 		j->state = JOB_RUNNING;
 		j->stopped = j->finalizing = false;
-		set_error(j, NULL);
+		job_set_error(j, NULL);
 		j->started_ms = now_ms();
 		j->ended_ms = 0;
 		free(j->final_status);
 		j->final_status = NULL;
+		j->final_status_len = 0;
+		j->status_stored = false;
+		j->runs++;
+		j->graph_len = j->opts_view_len = -1;
 	}
 	pthread_mutex_unlock(&j->lock);
-	if (rc < 0)
+	if (rc < 0) {
+		job_unpin(j);
 		return rc;
+	}
 	job_log(j, LOG_INFO, "restarted from its stored inputs");
 	log_accepted(j);
 	job_save_status(j);
 	start_nodes(j);
+	job_unpin(j);
 	return 0;
+}
+
+/* `end TAG` on a compact job: every input of a job that stopped has ended
+ * already, so there is nothing to rebuild. True when it was handled. */
+static bool end_at_rest(struct job *j, const char *tag, int *rc)
+{
+	struct job_shape *sh = job_shape_of(j);
+	bool compact, found = false;
+
+	pthread_mutex_lock(&j->lock);
+	compact = j->compact;
+	pthread_mutex_unlock(&j->lock);
+	if (!compact || !sh)
+		return false;
+	for (int i = 0; i < sh->ninputs && !found; i++)
+		found = strcmp(sh->input[i], tag) == 0;
+	if (found)
+		job_log(j, LOG_INFO, "input/%s ended by ctl", tag);
+	else
+		job_log(j, LOG_ERROR, "ctl: end: no input \"%s\"", tag);
+	*rc = found ? 0 : -EINVAL;
+	return true;
 }
 
 int job_ctl(struct job *j, const char *line, size_t len)
@@ -1132,6 +1425,7 @@ int job_ctl(struct job *j, const char *line, size_t len)
 	struct ctl_cmd cmd;
 	char why[256];
 	struct job_input *in;
+	int rc;
 
 	if (ctl_parse(line, len, &cmd, why, sizeof(why)) < 0) {
 		job_log(j, LOG_ERROR, "ctl: %s", why);
@@ -1153,10 +1447,19 @@ int job_ctl(struct job *j, const char *line, size_t len)
 	case CTL_END:
 		break;
 	}
+	if (end_at_rest(j, cmd.tag, &rc))
+		return rc;
+	/* The input is used outside the job lock: hold the graph. */
+	if ((rc = job_pin(j)) < 0) {
+		if (rc != -ENOENT)
+			job_log(j, LOG_ERROR, "ctl: end: the job can't be read back from the store");
+		return rc;
+	}
 	pthread_mutex_lock(&j->lock);
 	in = find_input(j, cmd.tag);
 	pthread_mutex_unlock(&j->lock);
 	if (!in) {
+		job_unpin(j);
 		job_log(j, LOG_ERROR, "ctl: end: no input \"%s\"", cmd.tag);
 		return -EINVAL;
 	}
@@ -1167,57 +1470,40 @@ int job_ctl(struct job *j, const char *line, size_t len)
 	stream_end(in->s);
 	job_log(j, LOG_INFO, "input/%s ended by ctl", cmd.tag);
 	job_check_done(j);
+	job_unpin(j);
 	return 0;
 }
 
-/* ---- lookups for the tree --------------------------------------------------- */
+/* ---- streams by name ---------------------------------------------------------- */
 
-bool job_started(struct job *j)
+/* A bare stream pointer outlives any pin: the job keeps its graph for good. */
+static struct stream *kept_stream(struct job *j, bool output, const char *name)
 {
-	return j->spec != NULL;
+	struct stream *s = NULL;
+
+	if (!job_started(j) || job_pin(j) < 0)
+		return NULL;
+	pthread_mutex_lock(&j->lock);
+	j->keep = true;
+	for (int i = 0; output && j->spec && i < j->spec->noutputs && !s; i++)
+		if (strcmp(j->spec->outputs[i].tag, name) == 0)
+			s = j->streams[j->output_stream[i]];
+	for (int i = 0; !output && j->spec && i < j->nstreams && !s; i++)
+		if (strcmp(j->streams[i]->name, name) == 0)
+			s = j->streams[i];
+	pthread_mutex_unlock(&j->lock);
+	job_unpin(j);
+	return s;
 }
 
 struct stream *job_output(struct job *j, const char *tag)
 {
-	for (int i = 0; j->spec && i < j->spec->noutputs; i++)
-		if (strcmp(j->spec->outputs[i].tag, tag) == 0)
-			return j->streams[j->output_stream[i]];
-	return NULL;
+	return kept_stream(j, true, tag);
 }
 
 struct stream *job_stream(struct job *j, const char *name)
 {
-	for (int i = 0; j->spec && i < j->nstreams; i++)
-		if (strcmp(j->streams[i]->name, name) == 0)
-			return j->streams[i];
-	return NULL;
-}
-
-const char *job_output_name(struct job *j, int i)
-{
-	return j->spec && i < j->spec->noutputs ? j->spec->outputs[i].tag : NULL;
-}
-
-const char *job_stream_name(struct job *j, int i)
-{
-	return j->spec && i < j->nstreams ? j->streams[i]->name : NULL;
-}
-
-const char *job_input_name(struct job *j, int i)
-{
-	const char *name = NULL;
-
-	pthread_mutex_lock(&j->lock);
-	for (int k = 0; k < j->ninputs; k++) {
-		if (j->state != JOB_NEW && !j->inputs[k].declared)
-			continue;
-		if (i-- == 0) {
-			name = j->inputs[k].tag;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&j->lock);
-	return name;
+	return kept_stream(j, false, name);
 }
 
 /* ---- loading from the store ----------------------------------------------------- */
@@ -1230,6 +1516,11 @@ static char *get_text(struct job *j, const char *file, size_t *len)
 	if (j->env->store->ops->get(j->env->store, j->name, file, &data, len) < 0)
 		return NULL;
 	return data;
+}
+
+char *job_store_text(struct job *j, const char *file, size_t *len)
+{
+	return get_text(j, file, len);
 }
 
 static int64_t json_time(json_t *v)
@@ -1298,14 +1589,128 @@ static bool find_torn(struct job *j, json_t *st, char *why, size_t cap)
 	return false;
 }
 
+/* The common case at mount: a job that ended, with a whole status.json.
+ * Its spec is checked (a damaged one is found and said here, the long
+ * way) and its stream files are measured, but its graph is not built: it
+ * comes back compact. Takes `text` when it returns true. */
+static bool load_at_rest(struct job *j, json_t *st, char *text, size_t len)
+{
+	struct job_shape *sh = NULL;
+	struct spec *sp = NULL;
+	struct errs errs;
+
+	if (job_reparse(j, &sp, &errs) == 0)
+		sh = job_shape_from_spec(j, sp, st);
+	errs_free(&errs);
+	spec_free(sp);
+	if (!sh)
+		return false;
+	atomic_store(&j->shape, sh);
+	free(j->spec_text);
+	free(j->opts_text);
+	j->spec_text = j->opts_text = NULL;
+	free(text);
+	j->final_status_len = len;
+	j->status_stored = true;
+	j->compact = true;
+	j->input_dir = sh->ninputs > 0;
+	j->stopped = j->finalizing = true;
+	log_set_close_idle(j->log, true);
+	return true;
+}
+
+/* Everything else that started: its spec is parsed and its streams opened
+ * (a damaged store is found and said here); then it is compacted. Takes
+ * `text` (the stored status, or NULL when it can't be used). */
+static void load_whole(struct job *j, json_t *st, char *text, size_t len)
+{
+	struct env *e = j->env;
+	struct job_parts p = {0};
+	struct job_shape *sh = NULL;
+	struct errs errs;
+	struct spec *sp = NULL;
+	bool was_running = j->state == JOB_RUNNING, keep = false;
+	char torn[512];
+	int rc;
+
+	rc = job_reparse(j, &sp, &errs);
+	errs_free(&errs);
+	p.spec = sp;
+	if (rc == 0)
+		rc = job_build_parts(j, &p, sp, false, false);
+	if (rc == 0 && !(sh = job_shape_from_parts(&p)))
+		rc = -ENOMEM;
+	if (rc < 0) {
+		char why[256];
+
+		job_parts_free(j, &p);
+		/* Only this job is affected: without its spec it can't
+		 * show its streams, so it comes back interrupted. */
+		snprintf(why, sizeof(why), "store: the stored spec can't be loaded (%s)",
+			 strerror(-rc));
+		log_msg(e->log, LOG_ERROR, j->name, "%s; the job is loaded as interrupted", why);
+		job_log(j, LOG_ERROR, "%s (found at mount)", why);
+		job_set_error(j, why);
+		j->state = JOB_RUNNING; /* becomes interrupted below */
+		was_running = true;
+		free(text);
+		text = NULL;
+	} else {
+		job_put_parts(j, &p);
+		job_quota_recount(j);
+		atomic_store(&j->shape, sh);
+	}
+	if (find_torn(j, st, torn, sizeof(torn))) {
+		log_msg(e->log, LOG_ERROR, j->name, "store: %s; the job is loaded as interrupted", torn);
+		job_log(j, LOG_ERROR, "store: %s (found at mount)", torn);
+		job_set_error(j, torn);
+		j->state = JOB_RUNNING; /* becomes interrupted below */
+		was_running = true;
+		free(text);
+		text = NULL;
+	}
+	if (j->state == JOB_RUNNING) {
+		/* A damaged store says so; otherwise the daemon stopped. */
+		char *why = strdup(j->error && !text ? j->error
+			: "the daemon stopped while the job was running");
+
+		j->state = JOB_INTERRUPTED;
+		j->ended_ms = now_ms();
+		job_set_error(j, why);
+		job_log(j, LOG_WARN, "interrupted: %s", why ? why : "");
+		free(why);
+	}
+	for (int i = 0; i < j->nstreams; i++) {
+		atomic_store(&j->streams[i]->ended, true);
+		if (j->state != JOB_SUCCEEDED)
+			atomic_store(&j->streams[i]->error, EIO);
+	}
+	for (int i = 0; i < j->ninputs; i++)
+		j->inputs[i].declared = true;
+	j->input_dir = j->ninputs > 0;
+	j->stopped = j->finalizing = true;
+	job_set_idle(j, true);
+	if (was_running) {
+		/* Its stored status says running: say what became of it. */
+		free(text);
+		text = job_status_json(j, &len);
+		keep = !text || e->store->ops->put(e->store, j->name, "status.json", text, len) < 0;
+	}
+	j->final_status = text;
+	j->final_status_len = text ? len : 0;
+	j->keep = keep;
+	/* Nobody else knows the job yet: it is compacted here and now. */
+	j->compact_queued = true;
+	job_compact(j);
+}
+
 int job_load(struct env *e, const char *name, struct job **out)
 {
 	struct job *j;
 	json_t *st;
 	json_error_t jerr;
-	size_t len;
+	size_t len = 0;
 	char *text;
-	bool was_running;
 	int rc;
 
 	if (!name_ok(name))
@@ -1339,7 +1744,6 @@ int job_load(struct env *e, const char *name, struct job **out)
 	}
 	j->uid = (uid_t)json_integer_value(json_object_get(st, "uid"));
 	j->state = state_from_name(json_string_value(json_object_get(st, "state")));
-	was_running = j->state == JOB_RUNNING;
 	if (json_string_value(json_object_get(st, "error")))
 		j->error = strdup(json_string_value(json_object_get(st, "error")));
 	if (json_object_get(st, "created"))
@@ -1353,81 +1757,11 @@ int job_load(struct env *e, const char *name, struct job **out)
 	if (j->state == JOB_NEW) {
 		load_pending_inputs(j, st);
 		j->stopped = false;
-	} else {
-		struct errs errs;
-		struct spec *sp = NULL;
-
-		rc = reparse(j, &sp, &errs);
-		errs_free(&errs);
-		if (rc == 0) {
-			j->spec = sp;
-			rc = build_graph(j, sp, false);
-		}
-		if (rc < 0) {
-			char why[256];
-
-			/* Only this job is affected: without its spec it can't
-			 * show its streams, so it comes back interrupted. */
-			snprintf(why, sizeof(why), "store: the stored spec can't be loaded (%s)",
-				 strerror(-rc));
-			log_msg(e->log, LOG_ERROR, name, "%s; the job is loaded as interrupted", why);
-			job_log(j, LOG_ERROR, "%s (found at mount)", why);
-			set_error(j, why);
-			j->state = JOB_RUNNING; /* becomes interrupted below */
-			was_running = true;
-			free(text);
-			text = NULL;
-		}
-		{
-			char torn[512];
-
-			if (find_torn(j, st, torn, sizeof(torn))) {
-				log_msg(e->log, LOG_ERROR, name, "store: %s; the job is loaded as "
-					"interrupted", torn);
-				job_log(j, LOG_ERROR, "store: %s (found at mount)", torn);
-				set_error(j, torn);
-				j->state = JOB_RUNNING; /* becomes interrupted below */
-				was_running = true;
-				free(text);
-				text = NULL;
-			}
-		}
-		if (j->state == JOB_RUNNING) {
-			/* A damaged store says so; otherwise the daemon stopped. */
-			char *why = strdup(j->error && !text ? j->error
-				: "the daemon stopped while the job was running");
-
-			j->state = JOB_INTERRUPTED;
-			j->ended_ms = now_ms();
-			set_error(j, why);
-			job_log(j, LOG_WARN, "interrupted: %s", why ? why : "");
-			free(why);
-		}
-		for (int i = 0; i < j->nstreams; i++) {
-			atomic_store(&j->streams[i]->ended, true);
-			if (j->state != JOB_SUCCEEDED)
-				atomic_store(&j->streams[i]->error, EIO);
-		}
-		for (int i = 0; i < j->ninputs; i++)
-			j->inputs[i].declared = true;
-		j->input_dir = j->ninputs > 0;
-		j->stopped = j->finalizing = true;
-		set_idle(j, true);
+		free(text);
+	} else if (!text || !job_state_final(j->state) || !load_at_rest(j, st, text, len)) {
+		load_whole(j, st, text, len);
 	}
 	json_decref(st);
-	if (was_running) {
-		/* Its stored status says running: say what became of it. */
-		free(text);
-		text = job_status_json(j, &len);
-		if (text)
-			e->store->ops->put(e->store, j->name, "status.json", text, len);
-	}
-	if (j->stopped) {
-		j->final_status = text;
-		j->final_status_len = len;
-	} else {
-		free(text);
-	}
 	*out = j;
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* job_view.c - the snapshots of a job that users read: `status` (JSON) and
  * `graph.dot` (Graphviz with live record counts). Both are built fresh on
  * every read; a job that has ended serves the status frozen at its end, so
- * the same bytes come back after a remount. */
+ * the same bytes come back after a remount, and, once it rests compact,
+ * from the store (status.json holds exactly those bytes). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,11 +81,12 @@ char *job_status_json(struct job *j, size_t *len)
 	json_t *o, *inputs, *outputs, *nodes, *streams;
 
 	pthread_mutex_lock(&j->lock);
-	if (j->final_status) {
-		char *t = memdup0(j->final_status, j->final_status_len, len);
+	if (j->final_status || j->status_stored) {
+		char *t = j->final_status ? memdup0(j->final_status, j->final_status_len, len) : NULL;
+		bool stored = !j->final_status;
 
 		pthread_mutex_unlock(&j->lock);
-		return t;
+		return stored ? job_store_text(j, "status.json", len) : t;
 	}
 	o = json_object();
 	json_object_set_new(o, "job", json_string(j->name));
@@ -160,10 +162,31 @@ static void dot_edge_label(struct buf *b, struct job *j, struct stream_ref r)
 		   (unsigned long long)atomic_load(&s->records));
 }
 
+/* A node's label: its state now, or, once its job has stopped and the
+ * nodes are gone (compaction, a remount), the state the final status
+ * recorded; the job's state when even that is unknown. */
+static const char *node_label(struct job *j, int i, json_t *saved)
+{
+	const char *s;
+
+	if (i < j->nnodes)
+		return node_state(&j->nodes[i]);
+	s = json_string_value(json_object_get(json_object_get(saved, j->spec->nodes[i].name),
+					      "state"));
+	return s ? s : job_state_name(j->state);
+}
+
 char *job_graph_dot(struct job *j, size_t *len)
 {
 	struct buf b = {0};
+	json_t *saved = NULL;
+	bool pinned = job_started(j) && job_pin(j) == 0, gone;
 
+	pthread_mutex_lock(&j->lock);
+	gone = pinned && j->stopped && j->nnodes == 0;
+	pthread_mutex_unlock(&j->lock);
+	if (gone)
+		saved = job_final_node_states(j);
 	pthread_mutex_lock(&j->lock);
 	buf_printf(&b, "digraph \"%s\" {\n  rankdir=LR;\n  label=\"%s: %s\";\n", j->name, j->name,
 		   job_state_name(j->state));
@@ -179,8 +202,7 @@ char *job_graph_dot(struct job *j, size_t *len)
 			buf_printf(&b, "  ");
 			dot_id(&b, "node", sp->nodes[i].name);
 			buf_printf(&b, " [label=\"%s\\n%s\\n%s\"];\n", sp->nodes[i].name,
-				   sp->nodes[i].op->name,
-				   i < j->nnodes ? node_state(&j->nodes[i]) : job_state_name(j->state));
+				   sp->nodes[i].op->name, node_label(j, i, saved));
 		}
 		for (int i = 0; i < sp->noutputs; i++) {
 			buf_printf(&b, "  ");
@@ -204,6 +226,9 @@ char *job_graph_dot(struct job *j, size_t *len)
 	}
 	buf_printf(&b, "}\n");
 	pthread_mutex_unlock(&j->lock);
+	json_decref(saved);
+	if (pinned)
+		job_unpin(j);
 	*len = b.len;
 	return b.p;
 }

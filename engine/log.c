@@ -56,7 +56,6 @@ void log_close(struct log *l)
 		return;
 	lazyfd_destroy(&l->file);
 	pthread_mutex_destroy(&l->lock);
-	free(l->mirror_who);
 	free(l);
 }
 

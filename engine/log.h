@@ -22,7 +22,7 @@ struct log {
 	struct lazyfd file;   /* opened when needed; closed when idle once the job is done */
 	_Atomic uint64_t size;
 	struct log *mirror; /* also receives ERROR lines prefixed with `mirror_who` */
-	char *mirror_who;
+	const char *mirror_who; /* borrowed: the owner (the job's name) outlives the log */
 };
 
 /* Open (create) the log file at path. 0 or -errno. */

@@ -20,7 +20,7 @@
 #include "ops/op.h"
 #include "replybuf.h"
 
-struct stream *fs_ref_stream(const struct node_ref *r);
+int fs_ref_pin(const struct node_ref *r, struct stream **out);
 
 /* An open file. */
 struct fh {
@@ -28,6 +28,7 @@ struct fh {
 	struct job *job;            /* reference, or NULL */
 	int index;
 	struct stream *stream;      /* outputs, streams/, inputs opened for reading */
+	bool pinned;                /* holds its job's graph for `stream` (job_unpin) */
 	bool stream_pinned;         /* holds the stream's store file open */
 	bool log_pinned;            /* holds the job's log file open */
 	struct job_input *input;    /* inputs opened for writing */
@@ -118,6 +119,8 @@ static void fh_free(struct fh *fh)
 		job_input_close(fh->job, fh->input);
 	if (fh->stream_pinned)
 		stream_fd_put(fh->stream);
+	if (fh->pinned)
+		job_unpin(fh->job);
 	if (fh->log_pinned)
 		log_fd_put(fh->job->log);
 	if (fh->job)
@@ -213,12 +216,11 @@ static int open_ref(struct fs *fs, struct node_ref *r, int flags, struct fh **ou
 			break;
 		case K_INPUT: case K_OUTPUT: case K_STREAM: {
 			struct node_ref tmp = {.kind = fh->kind, .job = fh->job, .index = fh->index};
-			fh->stream = fs_ref_stream(&tmp);
-			if (!fh->stream)
-				rc = -ENOENT;
-			/* A finished job's files are closed when idle: without a
-			 * pin every read of a reader would open and close one. */
-			else if (stream_fd_get(fh->stream) >= 0)
+			rc = fs_ref_pin(&tmp, &fh->stream);
+			fh->pinned = rc == 0;
+			/* A finished job's files are closed when idle: without this
+			 * every read of a reader would open and close one. */
+			if (fh->pinned && stream_fd_get(fh->stream) >= 0)
 				fh->stream_pinned = true;
 			break;
 		}
@@ -342,8 +344,10 @@ void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			fh->writing = true;
 			fh->job = p.job;
 			job_get(p.job);
-			if ((fi->flags & O_ACCMODE) != O_WRONLY)
-				fh->stream = in->s;
+			if ((fi->flags & O_ACCMODE) != O_WRONLY && job_pin(p.job) == 0) {
+				fh->stream = in->s; /* a new job's input: never rebuilt */
+				fh->pinned = true;
+			}
 		}
 		break;
 	}

@@ -85,11 +85,11 @@ static bool visible(struct job *j, enum ino_kind k, int index)
 	case K_SPEC:
 		return j->spec_file;
 	case K_OPTIONS:
-		return j->opts_file || j->spec != NULL;
+		return j->opts_file || job_started(j);
 	case K_INPUT_DIR:
 		return j->input_dir;
 	case K_OUTPUT_DIR: case K_STREAMS_DIR: case K_GRAPH:
-		return j->spec != NULL;
+		return job_started(j);
 	case K_INPUT:
 		return job_input_name(j, index) != NULL;
 	case K_OUTPUT:
@@ -250,28 +250,13 @@ static fuse_ino_t ref_ino(const struct node_ref *r)
 	}
 }
 
-static struct stream *ref_stream(const struct node_ref *r)
+static enum job_list ref_list(const struct node_ref *r)
 {
-	const char *name;
-
-	switch (r->kind) {
-	case K_INPUT:
-		name = job_input_name(r->job, r->index);
-		for (int i = 0; name && i < r->job->ninputs; i++)
-			if (strcmp(r->job->inputs[i].tag, name) == 0)
-				return r->job->inputs[i].s;
-		return NULL;
-	case K_OUTPUT:
-		name = job_output_name(r->job, r->index);
-		return name ? job_output(r->job, name) : NULL;
-	case K_STREAM:
-		return r->index < r->job->nstreams ? r->job->streams[r->index] : NULL;
-	default:
-		return NULL;
-	}
+	return r->kind == K_INPUT ? JOB_INPUTS : r->kind == K_OUTPUT ? JOB_OUTPUTS : JOB_STREAMS;
 }
 
-/* Size of a generated text (status, .env, ...): generated to be exact. */
+/* Size of a generated text (status, .env, ...): generated to be exact; a
+ * job's own come from the job, which knows those of a stopped job. */
 static off_t text_size(struct fs *fs, const struct node_ref *r)
 {
 	size_t len = 0;
@@ -279,10 +264,10 @@ static off_t text_size(struct fs *fs, const struct node_ref *r)
 
 	switch (r->kind) {
 	case K_ENV: t = env_json(fs->env, &len); break;
-	case K_STATUS: t = job_status_json(r->job, &len); break;
-	case K_GRAPH: t = job_graph_dot(r->job, &len); break;
-	case K_SPEC: t = job_spec_text(r->job, &len); break;
-	case K_OPTIONS: t = job_options_text(r->job, &len); break;
+	case K_STATUS: return (off_t)job_text_size(r->job, JOB_TEXT_STATUS);
+	case K_GRAPH: return (off_t)job_text_size(r->job, JOB_TEXT_GRAPH);
+	case K_SPEC: return (off_t)job_text_size(r->job, JOB_TEXT_SPEC);
+	case K_OPTIONS: return (off_t)job_text_size(r->job, JOB_TEXT_OPTIONS);
 	case K_OP: t = op_render_doc(op_all()[r->index]); len = t ? strlen(t) : 0; break;
 	case K_REG_SPEC: {
 		char *name = reg_name(fs, r->index);
@@ -298,7 +283,7 @@ static off_t text_size(struct fs *fs, const struct node_ref *r)
 
 int fs_attr(struct fs *fs, const struct node_ref *r, struct stat *st)
 {
-	struct stream *s;
+	uint64_t size;
 
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ref_ino(r);
@@ -355,17 +340,17 @@ int fs_attr(struct fs *fs, const struct node_ref *r, struct stat *st)
 		break;
 	case K_INPUT: case K_OUTPUT: case K_STREAM:
 		st->st_mode = S_IFREG | (r->kind == K_INPUT ? 0644 : 0444);
-		s = ref_stream(r);
-		st->st_size = s ? (off_t)stream_size(s) : 0;
+		st->st_size = job_list_size(r->job, ref_list(r), r->index, &size) ? (off_t)size : 0;
 		break;
 	}
 	st->st_blocks = (st->st_size + 511) / 512;
 	return 0;
 }
 
-struct stream *fs_ref_stream(const struct node_ref *r)
+/* An open stream file holds its job's graph (fh->pinned in files.c). */
+int fs_ref_pin(const struct node_ref *r, struct stream **out)
 {
-	return ref_stream(r);
+	return job_list_pin(r->job, ref_list(r), r->index, out);
 }
 
 /* ---- readdir ------------------------------------------------------------------ */

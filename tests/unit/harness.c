@@ -256,7 +256,8 @@ static bool job_finalized(struct job *j)
 	bool done;
 
 	pthread_mutex_lock(&j->lock);
-	done = j->stopped && job_state_final(j->state) && j->final_status;
+	done = j->stopped && job_state_final(j->state) &&
+	       (j->final_status || j->status_stored);
 	pthread_mutex_unlock(&j->lock);
 	return done;
 }
@@ -327,14 +328,23 @@ static void collect(struct job_result *r)
 		free(r->out[i].data);
 	}
 	r->noutputs = 0;
+	/* Pinned, as the FUSE layer reads them: a job that has come to rest
+	 * is rebuilt from the store for this (job_rest.c). */
 	for (int i = 0; r->noutputs < H_MAX_OUTPUTS && (tag = job_output_name(j, i)); i++) {
-		struct stream *s = job_output(j, tag);
 		struct h_output *o = &r->out[r->noutputs++];
+		struct stream *s;
 
 		o->tag = strdup(tag);
+		if (job_list_pin(j, JOB_OUTPUTS, i, &s) < 0) {
+			o->data = strdup("");
+			o->len = 0;
+			o->error = EIO;
+			continue;
+		}
 		o->ended = stream_ended(s);
 		o->error = stream_error(s);
 		o->data = h_stream_read(s, &o->len);
+		job_unpin(j);
 	}
 }
 

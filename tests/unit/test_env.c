@@ -183,7 +183,8 @@ static bool is_quiet(struct job *j)
 	bool q;
 
 	pthread_mutex_lock(&j->lock);
-	q = job_state_final(j->state) && j->stopped && j->final_status != NULL;
+	q = job_state_final(j->state) && j->stopped &&
+	    (j->final_status != NULL || j->status_stored);
 	for (int i = 0; q && i < j->nnodes; i++) {
 		int ts = atomic_load(&j->nodes[i].task.state);
 		q = ts == 0 || ts == 4;
@@ -1195,6 +1196,7 @@ static void test_destroy_after_run(void **state)
 	assert_int_equal(fx_open(f), 0);
 	j = mkjob(f, "ran");
 	assert_int_equal(submit(j, UPPER_SPEC), 0);
+	assert_non_null(job_output(j, "y")); /* keeps its nodes after it stops */
 	assert_int_equal(feed(j, "x", "a\n"), 0);
 	assert_true(wait_stopped(j));
 	memset(&h, 0, sizeof(h));

@@ -226,7 +226,8 @@ static bool is_quiet(struct job *j)
 	bool q;
 
 	pthread_mutex_lock(&j->lock);
-	q = job_state_final(j->state) && j->stopped && j->final_status != NULL;
+	q = job_state_final(j->state) && j->stopped &&
+	    (j->final_status != NULL || j->status_stored);
 	for (int i = 0; q && i < j->nnodes; i++) {
 		int ts = atomic_load(&j->nodes[i].task.state);
 		q = ts == 0 /* idle */ || ts == 4 /* quiesced */;
