@@ -16,10 +16,18 @@
  * Locks, in the order they may be taken: env->jobs_lock, job->lock,
  * stream->lock, pool queue lock; env->reap_lock is a leaf. job->lock
  * (owner: the job) guards state, texts, the input/pending tables, the
- * end-waiter list, the pin count and the compact flag, and the graph
- * pointers (spec, inputs, streams, nodes) of a job that has stopped; it is
+ * end-waiter list, the pin count, the rest flags (compact, keep,
+ * compact_queued, status_writing) and the graph pointers (spec, inputs,
+ * streams, nodes) once they may change, i.e. once the job may stop; it is
  * never held across store I/O that can block for long or across a
- * callback. Whoever reads the graph of a job that may stop holds a pin. */
+ * callback. No new lock: a pin is a count under job->lock, not a lock.
+ *
+ * Pins: whoever uses the graph outside job->lock on a job that may stop
+ * holds a pin (an open stream file, an input writer, ctl end/restart,
+ * rmdir, a spec being accepted, a job being ended). Compaction takes the
+ * graph out only under job->lock with no pin, on the reaper thread, which
+ * holds a job reference while it works; job references and pins are
+ * separate: a reference keeps the struct, a pin keeps the graph. */
 #ifndef LJ_JOB_H
 #define LJ_JOB_H
 

@@ -484,33 +484,46 @@ static void remember_size(struct job *j, int64_t *field, size_t len, unsigned ru
 	pthread_mutex_unlock(&j->lock);
 }
 
-void job_compact(struct job *j)
+/* graph.dot and options.json of a stopped job, made once to know their
+ * sizes, with the graph held across both: one rebuild, not two. */
+static void remember_sizes(struct job *j)
 {
-	struct job_parts p;
-	char *texts[3];
-	bool go, graph, opts;
+	bool graph, opts, pinned = job_pin(j) == 0;
 	unsigned runs;
 	size_t len;
+	char *t;
 
-	/* compact_queued stays set meanwhile: the pins these take don't queue it again. */
 	pthread_mutex_lock(&j->lock);
-	go = at_rest(j);
 	runs = j->runs;
 	graph = j->graph_len < 0;
 	opts = j->opts_view_len < 0;
 	pthread_mutex_unlock(&j->lock);
-	if (go && graph) {
-		char *t = job_graph_dot(j, &len);
-
+	if (graph) {
+		t = job_graph_dot(j, &len);
 		remember_size(j, &j->graph_len, t ? len : 0, runs);
 		free(t);
 	}
-	if (go && opts) {
-		char *t = job_options_text(j, &len);
-
+	if (opts) {
+		t = job_options_text(j, &len);
 		remember_size(j, &j->opts_view_len, t ? len : 0, runs);
 		free(t);
 	}
+	if (pinned)
+		job_unpin(j);
+}
+
+void job_compact(struct job *j)
+{
+	struct job_parts p;
+	char *texts[3];
+	bool go;
+
+	/* compact_queued stays set meanwhile: the pins this takes don't queue it again. */
+	pthread_mutex_lock(&j->lock);
+	go = at_rest(j);
+	pthread_mutex_unlock(&j->lock);
+	if (go)
+		remember_sizes(j); /* so that stat never rebuilds it */
 	pthread_mutex_lock(&j->lock);
 	j->compact_queued = false;
 	if (!go || !at_rest(j)) {
@@ -567,6 +580,13 @@ size_t job_text_size(struct job *j, enum job_text t)
 		break;
 	}
 	pthread_mutex_unlock(&j->lock);
+	if (known < 0 && cache) {
+		remember_sizes(j);
+		pthread_mutex_lock(&j->lock);
+		if (j->runs == runs)
+			known = *cache;
+		pthread_mutex_unlock(&j->lock);
+	}
 	if (known >= 0)
 		return (size_t)known;
 	switch (t) {
@@ -578,7 +598,5 @@ size_t job_text_size(struct job *j, enum job_text t)
 	if (!text)
 		len = 0;
 	free(text);
-	if (cache)
-		remember_size(j, cache, len, runs);
 	return len;
 }
