@@ -350,7 +350,8 @@ bool env_compact_later(struct env *e, struct job *j)
 		else
 			e->compact_head = j;
 		e->compact_tail = j;
-		pthread_cond_signal(&e->reap_cond);
+		if (++e->compact_len > e->cfg.rest_whole)
+			pthread_cond_signal(&e->reap_cond);
 		taken = true;
 	}
 	pthread_mutex_unlock(&e->reap_lock);
@@ -366,7 +367,10 @@ void env_wait_end_wakes(struct env *e)
 }
 
 /* Frees come first: they are what compactions may hand over. Once stopping,
- * queued compactions are dropped (the jobs are going anyway). */
+ * queued compactions are dropped (the jobs are going anyway). The newest
+ * cfg.rest_whole jobs that came to rest stay whole: a job is most often read
+ * or removed just after it ends (cat of its output, rm -r), and compacting
+ * it then would only have it rebuilt from the store at once. */
 static void *reaper_main(void *arg)
 {
 	struct env *e = arg;
@@ -374,6 +378,9 @@ static void *reaper_main(void *arg)
 	pthread_mutex_lock(&e->reap_lock);
 	for (;;) {
 		struct job *j = e->reap_list, *c = e->compact_head;
+
+		if (c && e->compact_len <= e->cfg.rest_whole && !e->reap_stop)
+			c = NULL;
 
 		if (j) {
 			e->reap_list = j->hnext;
@@ -386,6 +393,7 @@ static void *reaper_main(void *arg)
 			e->compact_head = c->cnext;
 			if (!e->compact_head)
 				e->compact_tail = NULL;
+			e->compact_len--;
 			pthread_mutex_unlock(&e->reap_lock);
 			if (!stopping)
 				job_compact(c);

@@ -24,6 +24,8 @@ struct env_config {
 	uid_t owner;            /* the daemon's uid */
 	int max_jobs;           /* -o max_jobs: 0 = no limit */
 	uint64_t max_job_bytes; /* -o max_job_bytes: all streams of one job; 0 = no limit */
+	int rest_whole;         /* jobs at rest kept whole before the oldest is
+				 * compacted (job_rest.c); 0 = compact at once */
 };
 
 #include <pthread.h>
@@ -61,6 +63,7 @@ struct env {
 	pthread_cond_t reap_cond;
 	struct job *reap_list;
 	struct job *compact_head, *compact_tail; /* each holds a job reference */
+	int compact_len;            /* jobs on that queue */
 	/* End-of-job wake-ups running now (job.c): a woken waiter may live in
 	 * another job's node, which the reaper frees only once they are done. */
 	_Atomic int end_wakes;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "env.h"
@@ -294,7 +295,9 @@ int job_create(struct env *e, const char *name, uid_t uid, struct job **out)
 	}
 	job_log(j, LOG_INFO, "created");
 	log_msg(e->log, LOG_INFO, j->name, "created by uid %u", (unsigned)uid);
-	job_save_status(j);
+	/* No status.json yet: a job directory without one and without a spec
+	 * loads as new (job_load), and the first state worth keeping - an
+	 * input closed early, a spec, the unmount - writes it. */
 	*out = j;
 	return 0;
 }
@@ -1704,6 +1707,28 @@ static void load_whole(struct job *j, json_t *st, char *text, size_t len)
 	job_compact(j);
 }
 
+static bool store_has(struct job *j, const char *file)
+{
+	char *p = store_path(j->env->store, j->name, file);
+	bool has = p && access(p, F_OK) == 0;
+
+	free(p);
+	return has;
+}
+
+/* When the job's store directory was last changed, or now. */
+static int64_t store_mtime_ms(struct job *j)
+{
+	char *p = store_path(j->env->store, j->name, NULL);
+	struct stat st;
+	int64_t ms = now_ms();
+
+	if (p && stat(p, &st) == 0)
+		ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+	free(p);
+	return ms;
+}
+
 int job_load(struct env *e, const char *name, struct job **out)
 {
 	struct job *j;
@@ -1727,7 +1752,15 @@ int job_load(struct env *e, const char *name, struct job **out)
 		return rc;
 	}
 	st = text ? json_loadb(text, len, 0, &jerr) : NULL;
-	if (!st || !json_is_object(json_object_get(st, "inputs"))) {
+	if (!text && !store_has(j, "spec.json")) {
+		/* Made with mkdir and never given a spec or an input that was
+		 * closed: the daemon stopped before anything of it was worth a
+		 * status.json. It is new, owned by the mount's owner (who made
+		 * it is not kept), made when its directory was. */
+		st = json_pack("{s:s, s:{}}", "state", "new", "inputs");
+		j->created_ms = store_mtime_ms(j);
+		j->uid = e->cfg.owner;
+	} else if (!st || !json_is_object(json_object_get(st, "inputs"))) {
 		/* Only this job is affected: it comes back interrupted, with the
 		 * reason, and can be restarted from its spec and inputs. */
 		const char *why = text ? "torn" : "missing";
@@ -1742,7 +1775,8 @@ int job_load(struct env *e, const char *name, struct job **out)
 		text = NULL;
 		j->created_ms = now_ms();
 	}
-	j->uid = (uid_t)json_integer_value(json_object_get(st, "uid"));
+	if (json_object_get(st, "uid"))
+		j->uid = (uid_t)json_integer_value(json_object_get(st, "uid"));
 	j->state = state_from_name(json_string_value(json_object_get(st, "state")));
 	if (json_string_value(json_object_get(st, "error")))
 		j->error = strdup(json_string_value(json_object_get(st, "error")));

@@ -407,17 +407,12 @@ static void test_create_names(void **state)
 		assert_non_null(strstr(t, "p1: created by uid"));
 		free(t);
 	}
-	/* The status is in the store from the start. */
+	/* mkdir writes no status.json (a bare directory loads as new). */
 	{
 		char *data = NULL;
 		size_t len;
-		json_t *v;
-		assert_int_equal(f->e->store->ops->get(f->e->store, "p1", "status.json", &data, &len), 0);
-		v = json_loadb(data, len, 0, NULL);
-		assert_non_null(v);
-		assert_string_equal(json_string_value(json_object_get(v, "state")), "new");
-		json_decref(v);
-		free(data);
+		assert_int_equal(f->e->store->ops->get(f->e->store, "p1", "status.json", &data, &len),
+				 -ENOENT);
 	}
 	assert_string_equal(job_state_name(JOB_NEW), "new");
 	assert_string_equal(job_state_name(JOB_RUNNING), "running");
@@ -1691,6 +1686,55 @@ static void test_max_job_bytes(void **state)
 	env_destroy(e);
 }
 
+/* A job made with mkdir, then the daemon died before it had a status.json:
+ * the next mount shows it new, owned by the mount's owner, with no error;
+ * a job directory with a spec but no status.json is interrupted instead. */
+static void test_load_bare_new_job(void **state)
+{
+	struct fx *f = *state;
+	struct env_config cfg = {0};
+	struct env *e;
+	struct job *j;
+	char store[256], p[512];
+
+	snprintf(store, sizeof(store), "%s/bare", f->dir);
+	snprintf(p, sizeof(p), "%s", store);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/jobs", store);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/jobs/made", store);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/jobs/made/streams", store);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/jobs/spec-only", store);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/jobs/spec-only/spec.json", store);
+	{
+		FILE *fp = fopen(p, "w");
+		assert_non_null(fp);
+		fputs(UPPER_SPEC, fp);
+		fclose(fp);
+	}
+	cfg.store_dir = store;
+	cfg.threads = 1;
+	cfg.owner = getuid() + 7;
+	assert_int_equal(env_create(&cfg, &e), 0);
+
+	j = env_job_find(e, "made");
+	assert_non_null(j);
+	assert_int_equal(state_of(j), JOB_NEW);
+	assert_int_equal(j->uid, getuid() + 7);
+	assert_null(j->error);
+	assert_true(j->created_ms > 0);
+	job_put(j);
+
+	j = env_job_find(e, "spec-only");
+	assert_non_null(j);
+	assert_int_equal(state_of(j), JOB_INTERRUPTED);
+	job_put(j);
+	env_destroy(e);
+}
+
 /* ---- on one thread ---- */
 
 static void test_chain_64_one_thread(void **state)
@@ -1767,6 +1811,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_bare_new_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_upper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),

@@ -552,10 +552,51 @@ static void test_concurrent_restart(void **state)
 	assert_true(wait_compact(j));
 }
 
+/* The daemon keeps the newest jobs at rest whole (cfg.rest_whole): a job
+ * is most often read or removed just after it ends. Only older ones are
+ * compacted, oldest first. */
+static void test_rest_whole(void **state)
+{
+	struct h_ctx *c = *state;
+	struct job *j[4];
+	const char *names[4] = {"w0", "w1", "w2", "w3"};
+
+	/* No job exists yet, so the reaper has nothing to look at. */
+	pthread_mutex_lock(&c->env->reap_lock);
+	c->env->cfg.rest_whole = 2;
+	pthread_mutex_unlock(&c->env->reap_lock);
+	for (int i = 0; i < 3; i++) {
+		j[i] = start(c, names[i], UPPER, NULL);
+		end_input(j[i], "a\n");
+	}
+	assert_true(wait_compact(j[0]));
+	h_sleep_ms(100);
+	assert_false(is_compact(j[1]));
+	assert_false(is_compact(j[2]));
+	j[3] = start(c, names[3], UPPER, NULL);
+	end_input(j[3], "b\n");
+	assert_true(wait_compact(j[1]));
+	h_sleep_ms(100);
+	assert_false(is_compact(j[2]));
+	assert_false(is_compact(j[3]));
+	/* Whole or compact, the output is the same. */
+	for (int i = 0; i < 4; i++) {
+		size_t len;
+		int err;
+		char *t = pinned_read(j[i], JOB_OUTPUTS, 0, &len, &err);
+
+		assert_non_null(t);
+		assert_int_equal(err, 0);
+		assert_string_equal(t, i < 3 ? "A\n" : "B\n");
+		free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_compact_same_view, h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(test_rest_whole, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_compact_failed, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_compact_restart_store, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_remount_compact, h_setup, h_teardown),
