@@ -360,6 +360,31 @@ bool env_compact_later(struct env *e, struct job *j)
 	return taken;
 }
 
+void env_compact_forget(struct env *e, struct job *j)
+{
+	struct job *prev = NULL;
+	bool found = false;
+
+	pthread_mutex_lock(&e->reap_lock);
+	for (struct job **pp = &e->compact_head; *pp; prev = *pp, pp = &(*pp)->cnext) {
+		if (*pp == j) {
+			*pp = j->cnext;
+			if (e->compact_tail == j)
+				e->compact_tail = prev;
+			e->compact_len--;
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&e->reap_lock);
+	if (!found)
+		return;
+	pthread_mutex_lock(&j->lock);
+	j->compact_queued = false;
+	pthread_mutex_unlock(&j->lock);
+	job_put(j);
+}
+
 void env_wait_end_wakes(struct env *e)
 {
 	while (atomic_load(&e->end_wakes) > 0)

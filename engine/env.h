@@ -76,6 +76,9 @@ bool env_reap(struct env *e, struct job *j);
 /* Have the reaper compact j (it takes a reference); false when there is
  * no reaper (before start, after stop) or j's last reference is gone. */
 bool env_compact_later(struct env *e, struct job *j);
+/* Take j off the reaper's compaction queue, if it is there (rmdir: a
+ * removed job never rests, and must not linger there holding its files). */
+void env_compact_forget(struct env *e, struct job *j);
 /* Reaper side, before freeing nodes: wait until no end-of-job wake-up runs. */
 void env_wait_end_wakes(struct env *e);
 /* Stop: running jobs become interrupted, everything is flushed. */

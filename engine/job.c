@@ -1193,6 +1193,7 @@ void job_remove(struct job *j)
 		log_fd_put(j->log);
 	j->env->store->ops->job_remove(j->env->store, j->name);
 	env_job_del(j->env, j);
+	env_compact_forget(j->env, j);
 	log_msg(j->env->log, LOG_INFO, j->name, "removed");
 	if (graph)
 		job_unpin(j);

@@ -57,7 +57,15 @@ struct parked {
 	off_t off;
 	struct parked *prev, *next; /* fs->parked list (park_lock) */
 	bool listed;                /* on that list (park_lock) */
+	bool interrupted;           /* an interrupt came (park_lock) */
+	_Atomic int refs;           /* the reply's owner, and park() until it returns */
 };
+
+static void parked_put(struct parked *p)
+{
+	if (atomic_fetch_sub(&p->refs, 1) == 1)
+		free(p);
+}
 
 static struct fh *fh_of(struct fuse_file_info *fi)
 {
@@ -506,7 +514,7 @@ static void parked_wake(struct stream_waiter *w)
 	else
 		reply_stream(p->req, p->fh, p->size, p->off);
 	fh_drop(p->fh);
-	free(p);
+	parked_put(p);
 }
 
 static bool unpark(struct parked *p)
@@ -527,6 +535,8 @@ static void parked_interrupt(fuse_req_t req, void *data)
 	pthread_mutex_lock(&fs->park_lock);
 	for (p = fs->parked; p; p = p->next) {
 		if (p->req == req) {
+			/* Not on a waiter list yet: park() sees the flag. */
+			p->interrupted = true;
 			mine = unpark(p);
 			if (mine)
 				unlist_locked(p);
@@ -537,7 +547,7 @@ static void parked_interrupt(fuse_req_t req, void *data)
 	if (mine) {
 		fuse_reply_err(req, EINTR);
 		fh_drop(p->fh);
-		free(p);
+		parked_put(p);
 	}
 }
 
@@ -558,6 +568,7 @@ static void park(fuse_req_t req, struct fh *fh, size_t size, off_t off)
 	p->off = off;
 	p->w.off = (uint64_t)off;
 	p->w.wake = parked_wake;
+	atomic_store(&p->refs, 2);
 	pthread_mutex_lock(&fs->park_lock);
 	p->next = fs->parked;
 	if (fs->parked)
@@ -565,6 +576,9 @@ static void park(fuse_req_t req, struct fh *fh, size_t size, off_t off)
 	fs->parked = p;
 	p->listed = true;
 	pthread_mutex_unlock(&fs->park_lock);
+	/* Before the waiter is on its list: from then on its waker may reply
+	 * and free req at any moment. An interrupt in between sets the flag. */
+	fuse_req_interrupt_func(req, parked_interrupt, fs);
 	if (fh->kind == K_WAIT)
 		parked = job_wait(fh->job, &p->w);
 	else
@@ -572,9 +586,23 @@ static void park(fuse_req_t req, struct fh *fh, size_t size, off_t off)
 	if (!parked) {
 		/* It came true meanwhile: answer now. */
 		parked_wake(&p->w);
-		return;
+	} else {
+		bool mine = false;
+
+		pthread_mutex_lock(&fs->park_lock);
+		if (p->interrupted && p->listed) {
+			mine = unpark(p);
+			if (mine)
+				unlist_locked(p);
+		}
+		pthread_mutex_unlock(&fs->park_lock);
+		if (mine) {
+			fuse_reply_err(req, EINTR);
+			fh_drop(p->fh);
+			parked_put(p);
+		}
 	}
-	fuse_req_interrupt_func(req, parked_interrupt, fs);
+	parked_put(p);
 }
 
 static void read_stream(fuse_req_t req, struct fh *fh, size_t size, off_t off,
@@ -950,7 +978,7 @@ void fs_unpark_all(struct fs *fs)
 		if (mine) {
 			fuse_reply_err(p->req, EIO);
 			fh_drop(p->fh);
-			free(p);
+			parked_put(p);
 		}
 	}
 }

@@ -163,6 +163,17 @@ for i in $(seq 50); do
 	nofd "$STRESS" reader "$MNT/live/output/y" >"$LJ_TMP/r/$i" 2>&1 &
 	readers+=($!)
 done
+# Blocked means the file is open (a loaded machine may take a while to
+# start 50 processes): wait for that, up to 20 s, then for the read.
+deadline=$(($(now_ms) + 20000))
+while :; do
+	n=0
+	for p in "${readers[@]}"; do
+		ls -l "/proc/$p/fd" 2>/dev/null | grep -q 'live/output/y' && n=$((n + 1))
+	done
+	[ "$n" -eq 50 ] || [ "$(now_ms)" -ge "$deadline" ] && break
+	sleep 0.2
+done
 sleep 1
 n=0
 for p in "${readers[@]}"; do lj_alive "$p" && n=$((n + 1)); done
