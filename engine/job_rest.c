@@ -2,7 +2,8 @@
  * that nobody uses is compact: it keeps its record (name, owner, state,
  * times, error, log) and its shape (the names the tree lists, the sizes of
  * its streams), and drops its spec, graph and texts, which the store holds.
- * Thousands of finished jobs then cost about a kilobyte each.
+ * A finished job then holds about a kilobyte of heap (struct job, name,
+ * log, shape) instead of its whole graph.
  *
  * Whoever needs the graph pins the job (job_pin). A compact job's graph is
  * then rebuilt from the store - resolved.json or spec.json, options.json,
