@@ -47,7 +47,7 @@ check_order() {
 printf 'one\ntwo\nthree\n' >"$LJ_TMP/words"
 
 # --- source 1: input/ and options.json before spec.json ---
-for try in 1 2 3 4 5; do
+for try in $(seq 20); do
 	src1=$LJ_TMP/src1.$try
 	mkdir -p "$src1/input"
 	cp "$LJ_TMP/words" "$src1/input/words"
@@ -59,7 +59,7 @@ done
 [ -n "$src1" ] || fail "could not make a source dir whose inode order is input < options.json < spec.json"
 
 # --- source 2: spec.json before input/ (no options: defaults) ---
-for try in 1 2 3 4 5; do
+for try in $(seq 20); do
 	src2=$LJ_TMP/src2.$try
 	mkdir -p "$src2"
 	write_spec "$src2/spec.json"
