@@ -28,9 +28,13 @@
  *    bytes [0-9A-Za-z_];
  *  - groups do not capture; {,m} is {0,m}; a quantifier on a quantifier
  *    (a**, a+?) quantifies a group, never PCRE2's lazy or possessive forms;
- *    an empty alternative makes its group optional ((a|) is (?:a)?), and
- *    X{0} is left out, since PCRE2 10.42's JIT misses some matches of
- *    both (PCRE2 issue 336).
+ *    X{0} is left out.
+ *
+ * PCRE2 10.42 (Debian 12) has a JIT bug: after a group whose alternatives
+ * differ in length, (?:ab|a)[b-]+-b misses "ab-b" (PCRE2 issue 336, fixed
+ * after 10.42). A group with an empty alternative is written (?:...)? (which
+ * the bug passes by), and where another such group comes first in a
+ * branch the translation starts with (*NO_START_OPT), see end_group().
  *
  * Where glibc departs from its own rules, the pattern stays with it:
  * anchors and word assertions inside a repeated group ("c(|^a)+" matches
@@ -46,9 +50,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "ere.h"
 
-#include <errno.h>
 #include <pcre2.h>
 #include <regex.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +61,7 @@
 #define ERE_MATCH_LIMIT 100000u      /* backtracking steps per start position */
 #define ERE_DEPTH_LIMIT 10000u       /* the interpreter's, when there is no JIT */
 #define ERE_JIT_STACK_MIN (32u << 10)
-#define ERE_JIT_STACK_MAX (1u << 20)
+#define ERE_JIT_STACK_MAX (256u << 10)
 #define ERE_MAX_DEPTH 64             /* nested groups */
 #define ERE_MAX_PROBES 256           /* bracket expressions asked of regexec() */
 #define ERE_MAX_OUT (1u << 20)       /* bytes of translation */
@@ -144,7 +148,8 @@ struct tr {
 	bool nomem;
 	bool eats_nl;     /* some atom matches '\n' */
 	bool inner_anchor; /* a ^ not first in a top-level branch, or a $ not last */
-	bool zero_alt;    /* an alternative that matches only the empty string */
+	bool varied;      /* the current top-level branch has had * + ? {n,m} */
+	bool early_fail;  /* a group with '|' came first: (*NO_START_OPT) */
 };
 
 static void put(struct tr *t, const char *s, size_t len)
@@ -242,8 +247,8 @@ static const char *const class_names[] = {"alnum", "alpha", "blank", "cntrl", "d
 
 /* The end of the bracket expression at p ('['), past its ']'; NULL and
  * *why when it holds what this file does not translate. As glibc reads it:
- * a ']' right after '[' or '[^' is a member, "[:name:]" is a class (which
- * may hold ']'), a backslash is an ordinary member. */
+ * a ']' right after '[' or '[^' is a member, "[:" opens a class that only
+ * ":]" ends, a backslash is an ordinary member. */
 static const char *bracket_end(const char *p, const char **why)
 {
 	const char *q = p + 1;
@@ -383,6 +388,16 @@ static const char *escape(struct tr *t, const char *p, bool *atom, const char **
 	return NULL;
 }
 
+/* Is q a count without a range: {n} or {n,n}? */
+static bool exact(const char *q)
+{
+	const char *comma = strchr(q, ',');
+
+	if (q[0] != '{')
+		return false;
+	return !comma || (comma[1] != '}' && strtol(q + 1, NULL, 10) == strtol(comma + 1, NULL, 10));
+}
+
 /* Quantify the piece that starts at out[piece]: when it has a quantifier
  * already, make it a group first (a** is (?:a*)*, never a*+). */
 static void quantify(struct tr *t, size_t piece, bool stacked, const char *q)
@@ -410,39 +425,42 @@ struct level {
 	bool bar;       /* it has a '|' */
 	bool empty_alt; /* some alternative is empty */
 	bool asserts;   /* it holds an anchor or a word assertion */
-	bool atoms;     /* the current alternative consumes a byte somewhere */
-	bool any_atoms; /* some alternative does */
-	bool zero;      /* some alternative is only assertions (^, \b...) */
 };
 
-/* The current alternative of l ends; true if it is empty. An empty one is
- * not written: PCRE2 10.42's JIT misses matches of (?:[^a]|)a*c (PCRE2
- * issue 336), so a group with an empty alternative is written (?:...)?
- * instead (end_group). */
+/* The current alternative of l ends; true if it is empty (then it is not
+ * written, see end_group()). */
 static bool end_alt(struct tr *t, struct level *l)
 {
 	bool empty = t->out->len == l->alt;
 
-	if (empty) {
+	if (empty)
 		l->empty_alt = true;
-	} else {
-		l->zero |= !l->atoms;
-		l->any_atoms |= l->atoms;
-	}
-	l->atoms = false;
 	return empty;
 }
 
-/* The same JIT bug misses matches of (?:a|\A)[ab]*a: an alternative that
- * is only assertions is a zero-length branch too, and cannot be written
- * otherwise. The bug is in a start-up optimization; without those
- * ((*NO_START_OPT), set by ere_translate) the JIT matches them right. */
-static void end_group(struct tr *t, struct level *l)
+/* Group l ends; `repeated`: a quantifier other than {n} follows, `gone`:
+ * {0} follows. True when the group is written optional.
+ *
+ * PCRE2 10.42's JIT misses matches after a group whose alternatives differ
+ * in length, (?:ab|a)[b-]+-b on "ab-b", (?:.|)a*c on "c", (?:a|\A)[ab]*a
+ * on "ab" (PCRE2 issue 336): its "early fail" start-up optimization takes
+ * the first * or + after such a group to start at a fixed offset, when no
+ * * + ? {n,m} (and no optional or repeated group, where it stops looking)
+ * comes before it in its top-level branch. A group with an empty
+ * alternative is written (?:...)? instead; for any other group with '|' in
+ * that place ere_translate() turns the start-up optimizations off with
+ * (*NO_START_OPT). */
+static bool end_group(struct tr *t, struct level *l, bool repeated, bool gone)
 {
 	if (end_alt(t, l) && l->alts > 0)
 		t->out->len--; /* the '|' before the empty alternative */
-	if (l->bar && l->zero)
-		t->zero_alt = true;
+	if (gone)
+		return false;
+	if (l->bar && !l->empty_alt && !repeated && !t->varied)
+		t->early_fail = true;
+	if (l->empty_alt || repeated)
+		t->varied = true;
+	return l->empty_alt;
 }
 
 const char *ere_translate(const char *pat, int flags, struct buf *out)
@@ -479,7 +497,7 @@ const char *ere_translate(const char *pat, int flags, struct buf *out)
 			p++;
 			continue;
 		case ')': {
-			bool optional;
+			bool optional, gone = false, repeated = p[1] && strchr("*+?", p[1]);
 
 			if (l == lv) {
 				/* glibc: an unmatched ')' is an ordinary character */
@@ -488,8 +506,15 @@ const char *ere_translate(const char *pat, int flags, struct buf *out)
 				p++;
 				break;
 			}
-			end_group(&t, l);
-			optional = l->empty_alt;
+			if (p[1] == '{') {
+				const char *ignore;
+
+				if (interval(p + 1, q, sizeof(q), &ignore)) {
+					gone = strcmp(q, "{0}") == 0 || strcmp(q, "{0,0}") == 0;
+					repeated = !exact(q);
+				}
+			}
+			optional = end_group(&t, l, repeated, gone);
 			if (out->len == l->open + 3) {
 				out->len = l->open; /* only empty alternatives: nothing */
 				optional = false;
@@ -500,7 +525,6 @@ const char *ere_translate(const char *pat, int flags, struct buf *out)
 			here = l->open;
 			l--;
 			l->asserts |= passert;
-			l->atoms |= l[1].any_atoms;
 			l->piece = here;
 			l->stacked = optional;
 			p++;
@@ -515,6 +539,8 @@ const char *ere_translate(const char *pat, int flags, struct buf *out)
 			l->bar = true;
 			l->piece = NO_PIECE;
 			branch_start = l == lv;
+			if (branch_start)
+				t.varied = false; /* PCRE2 starts each top-level branch afresh */
 			p++;
 			continue;
 		case '*':
@@ -541,9 +567,13 @@ const char *ere_translate(const char *pat, int flags, struct buf *out)
 			}
 			if (strcmp(q, "{0}") == 0 || strcmp(q, "{0,0}") == 0) {
 				out->len = l->piece; /* matches the empty string only */
-				l->atoms = false; /* as far as we know now */
-			} else if (out->len > l->piece)
+			} else if (out->len > l->piece) {
 				quantify(&t, l->piece, l->stacked, q);
+				/* {n} is no * + ? {n,m} for end_group(): PCRE2
+				 * may write it out n times */
+				if (!exact(q))
+					t.varied = true;
+			}
 			l->stacked = true;
 			continue;
 		case '[': {
@@ -593,8 +623,6 @@ const char *ere_translate(const char *pat, int flags, struct buf *out)
 		 * after ^ and reads \b* oddly): NO_PIECE makes one a refusal. */
 		if (!atom)
 			l->asserts = true;
-		else
-			l->atoms = true;
 		l->piece = atom ? here : NO_PIECE;
 		l->stacked = false;
 		passert = false;
@@ -613,10 +641,11 @@ const char *ere_translate(const char *pat, int flags, struct buf *out)
 	 * no PCRE2 assertion says that. */
 	if (!lines && t.eats_nl && t.inner_anchor)
 		return "an anchor inside a pattern that can match a newline";
-	end_group(&t, l);
+	if (end_alt(&t, l) && l->alts > 0)
+		out->len--; /* the '|' before the empty alternative */
 	if (l->empty_alt) {
 		out->len = base; /* an empty branch: every subject matches */
-	} else if (t.zero_alt) {
+	} else if (t.early_fail) {
 		static const char verb[] = "(*NO_START_OPT)";
 
 		put(&t, verb, sizeof(verb) - 1);
@@ -731,9 +760,4 @@ int ere_search(struct ere *e, const char *s, size_t len, size_t from, size_t *so
 int ere_match(struct ere *e, const char *s, size_t len)
 {
 	return ere_search(e, s, len, 0, NULL, NULL);
-}
-
-bool ere_jit(const struct ere *e)
-{
-	return e->jit;
 }

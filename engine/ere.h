@@ -9,7 +9,6 @@
 #ifndef LJ_ERE_H
 #define LJ_ERE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -44,8 +43,5 @@ int ere_match(struct ere *e, const char *s, size_t len);
  * *so, *eo, ERE_NOMATCH or ERE_UNSURE. */
 int ere_search(struct ere *e, const char *s, size_t len, size_t from, size_t *so,
 	       size_t *eo);
-
-/* Is e run by PCRE2's JIT (rather than its interpreter)? */
-bool ere_jit(const struct ere *e);
 
 #endif
