@@ -1626,6 +1626,20 @@ static bool load_at_rest(struct job *j, json_t *st, char *text, size_t len)
 /* Everything else that started: its spec is parsed and its streams opened
  * (a damaged store is found and said here); then it is compacted. Takes
  * `text` (the stored status, or NULL when it can't be used). */
+
+/* A job whose store is damaged: said in .log and its log, and loaded as
+ * interrupted (it was "running" until the end of job_load) with why. */
+static void load_damaged(struct job *j, const char *prefix, const char *why, char **text,
+			 bool *was_running)
+{
+	log_msg(j->env->log, LOG_ERROR, j->name, "%s%s; the job is loaded as interrupted", prefix, why);
+	job_log(j, LOG_ERROR, "%s%s (found at mount)", prefix, why);
+	job_set_error(j, why);
+	j->state = JOB_RUNNING; /* becomes interrupted below */
+	*was_running = true;
+	free(*text);
+	*text = NULL;
+}
 static void load_whole(struct job *j, json_t *st, char *text, size_t len)
 {
 	struct env *e = j->env;
@@ -1652,27 +1666,14 @@ static void load_whole(struct job *j, json_t *st, char *text, size_t len)
 		 * show its streams, so it comes back interrupted. */
 		snprintf(why, sizeof(why), "store: the stored spec can't be loaded (%s)",
 			 strerror(-rc));
-		log_msg(e->log, LOG_ERROR, j->name, "%s; the job is loaded as interrupted", why);
-		job_log(j, LOG_ERROR, "%s (found at mount)", why);
-		job_set_error(j, why);
-		j->state = JOB_RUNNING; /* becomes interrupted below */
-		was_running = true;
-		free(text);
-		text = NULL;
+		load_damaged(j, "", why, &text, &was_running);
 	} else {
 		job_put_parts(j, &p);
 		job_quota_recount(j);
 		atomic_store(&j->shape, sh);
 	}
-	if (find_torn(j, st, torn, sizeof(torn))) {
-		log_msg(e->log, LOG_ERROR, j->name, "store: %s; the job is loaded as interrupted", torn);
-		job_log(j, LOG_ERROR, "store: %s (found at mount)", torn);
-		job_set_error(j, torn);
-		j->state = JOB_RUNNING; /* becomes interrupted below */
-		was_running = true;
-		free(text);
-		text = NULL;
-	}
+	if (find_torn(j, st, torn, sizeof(torn)))
+		load_damaged(j, "store: ", torn, &text, &was_running);
 	if (j->state == JOB_RUNNING) {
 		/* A damaged store says so; otherwise the daemon stopped. */
 		char *why = strdup(j->error && !text ? j->error
