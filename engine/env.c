@@ -400,6 +400,7 @@ static void *reaper_main(void *arg)
 {
 	struct env *e = arg;
 
+	pthread_setname_np(pthread_self(), "lj-reaper");
 	pthread_mutex_lock(&e->reap_lock);
 	for (;;) {
 		struct job *j = e->reap_list, *c = e->compact_head;

@@ -113,6 +113,7 @@ static void *worker(void *arg)
 	sigemptyset(&pipe);
 	sigaddset(&pipe, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+	pthread_setname_np(pthread_self(), "lj-pool"); /* for top -H, perf, gdb */
 
 	while ((t = dequeue(p)) != NULL)
 		run_one(t);

@@ -47,6 +47,7 @@ static void *reactor_main(void *arg)
 	struct reactor *r = arg;
 	struct epoll_event ev[64];
 
+	pthread_setname_np(pthread_self(), "lj-reactor");
 	for (;;) {
 		int n = epoll_wait(r->epfd, ev, 64, -1);
 

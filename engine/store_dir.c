@@ -232,6 +232,7 @@ static void *remover_main(void *arg)
 {
 	struct dir_store *ds = arg;
 
+	pthread_setname_np(pthread_self(), "lj-store-rm");
 	pthread_mutex_lock(&ds->rm_lock);
 	for (;;) {
 		while (!ds->rm_pending && !ds->rm_stop)

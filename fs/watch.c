@@ -63,6 +63,7 @@ static void *watch_main(void *arg)
 {
 	struct fs *fs = arg;
 
+	pthread_setname_np(pthread_self(), "lj-watch");
 	for (;;) {
 		struct pollfd p = {.fd = fs->watch_fd, .events = POLLPRI};
 		struct pollfd wake = {.fd = fs->watch_stop[0], .events = POLLIN};
