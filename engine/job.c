@@ -623,6 +623,25 @@ int job_input_close(struct job *j, struct job_input *in)
 
 /* ---- building the graph ------------------------------------------------------ */
 
+/* The output of a node that copies its only input (pass) is a view of
+ * that input's store file: no byte is copied or stored twice. Found again
+ * at a mount (the same file), so that a restart never truncates the input
+ * through it. Where the store can't share (no hard links, an output of an
+ * older run), the node copies as usual. */
+static void share_views(struct job_parts *p, struct spec *sp, bool create)
+{
+	for (int i = 0; i < sp->nnodes; i++) {
+		struct spec_node *sn = &sp->nodes[i];
+		struct stream_ref r;
+
+		if (!sn->op->output_is_input || sn->nin != 1 || sn->nout < 1)
+			continue;
+		r = sn->in[0];
+		stream_share(p->streams[p->node_stream[i]],
+			     p->streams[r.node < 0 ? r.index : p->node_stream[r.node] + r.index], create);
+	}
+}
+
 int job_build_parts(struct job *j, struct job_parts *p, struct spec *sp, bool with_nodes,
 		    bool create)
 {
@@ -664,6 +683,7 @@ int job_build_parts(struct job *j, struct job_parts *p, struct spec *sp, bool wi
 		struct stream_ref r = sp->outputs[i].from;
 		p->output_stream[i] = r.node < 0 ? r.index : p->node_stream[r.node] + r.index;
 	}
+	share_views(p, sp, create);
 	if (!with_nodes)
 		return 0;
 	p->nodes = calloc((size_t)sp->nnodes + 1, sizeof(*p->nodes));
@@ -1018,8 +1038,15 @@ static void job_finalize(struct job *j)
 	size_t len;
 	char *status;
 
-	for (int i = 0; i < j->nstreams; i++)
+	for (int i = 0; i < j->nstreams; i++) {
+		int rc = stream_settle(j->streams[i]);
+
+		if (rc < 0)
+			log_msg(j->log, LOG_WARN, j->streams[i]->name,
+				"store: cannot keep this stream's bytes apart from its source (%s): "
+				"after a remount it may show more than was produced", strerror(-rc));
 		stream_sync(j->streams[i]);
+	}
 	job_set_idle(j, true);
 	status = job_status_json(j, &len);
 	pthread_mutex_lock(&j->lock);

@@ -218,6 +218,37 @@ uint64_t node_input_available(struct node *n, int i)
 	return in->lr.len + (stream_size(in->s) - in->lr.off);
 }
 
+bool node_forwards(struct node *n)
+{
+	return n->nin == 1 && n->nout >= 1 && n->out[0].s->shared == n->in[0].s;
+}
+
+int node_forward(struct node *n)
+{
+	struct node_input *in = &n->in[0];
+	struct stream *out = n->out[0].s;
+	uint64_t size, records, had;
+	int rc;
+
+	if (n->stopping)
+		return NODE_DONE;
+	stream_counts(in->s, &size, &records);
+	if (size > in->lr.off) {
+		had = atomic_load(&out->records);
+		rc = stream_publish(out, size, records);
+		if (rc < 0)
+			return node_output_failed(n, rc);
+		counter_add(&in->bytes, size - in->lr.off);
+		counter_add(&in->records, records - had);
+		in->lr.off = size;
+	}
+	if (node_input_done(n, 0)) {
+		in->lr.eof_seen = true;
+		return NODE_DONE;
+	}
+	return NODE_IDLE;
+}
+
 /* ---- output ----------------------------------------------------------- */
 
 static int flush_port(struct node *n, int port)

@@ -99,6 +99,13 @@ bool node_inputs_done(struct node *n);
 /* Bytes available right now on input i (not yet consumed). */
 uint64_t node_input_available(struct node *n, int i);
 
+/* An operator whose output is its input (op->output_is_input) runs as a
+ * view when the store shares the file (node_forwards()): node_forward()
+ * makes all that input 0 holds now part of output port 0, without reading
+ * it, and returns a run() value. */
+bool node_forwards(struct node *n);
+int node_forward(struct node *n);
+
 /* Buffer bytes / a record (adds '\n') for output port `port`. 0 or -errno. */
 int node_emit(struct node *n, int port, const void *data, size_t len);
 int node_emit_line(struct node *n, int port, const void *rec, size_t len);

@@ -42,13 +42,18 @@ struct stream_quota {
 };
 
 struct stream {
-	char *name;
-	struct stream_quota *quota; /* or NULL */            /* "knead", "split.match", "dough" */
+	char *name;            /* "knead", "split.match", "dough" */
+	struct stream_quota *quota; /* or NULL */
 	struct lazyfd file;    /* the store file */
+	/* A view (see stream_share) holds the first `size` bytes of this
+	 * stream's file, which is its own file too; set before the stream is
+	 * seen and never changed, so fd users always go to the same lazyfd. */
+	struct stream *shared;
 	pthread_mutex_t append_lock;
 	pthread_mutex_t lock;
 	_Atomic uint64_t size;
 	_Atomic uint64_t records;  /* '\n'-terminated records appended */
+	_Atomic unsigned counts_seq; /* odd while size and records change (append_lock) */
 	_Atomic bool ended;
 	_Atomic int error;     /* 0, or the errno readers at the end get (EIO) */
 	int writers;           /* open input writers (job lock) */
@@ -76,6 +81,24 @@ int stream_reset(struct stream *s);
 static inline uint64_t stream_size(struct stream *s) { return atomic_load(&s->size); }
 static inline bool stream_ended(struct stream *s) { return atomic_load(&s->ended); }
 static inline int stream_error(struct stream *s) { return atomic_load(&s->error); }
+
+/* Views. A node whose output is exactly its input (pass) needs no copy:
+ * stream_share() makes the store file of s, a new or reset stream, a hard
+ * link to src's file, and s then grows only by stream_publish(), which
+ * makes the first `size` bytes of that file s's own. Returns 0 when s is
+ * a view of src (also when it already was one: the same file, found at a
+ * mount), or -errno when it is not (then s is an ordinary stream). `fresh`:
+ * s was just made empty and nobody has seen it. */
+int stream_share(struct stream *s, struct stream *src, bool fresh);
+/* size and records as one consistent pair (both only grow between resets). */
+void stream_counts(struct stream *s, uint64_t *size, uint64_t *records);
+/* A view grows to size bytes holding `records` records. -EPIPE after the
+ * end, -EFBIG past the quota; a size at or below the current one is a no-op. */
+int stream_publish(struct stream *s, uint64_t size, uint64_t records);
+/* A view that ended short of its file (a failed or cancelled job) gets a
+ * store file of its own with just its bytes, so that a later mount finds
+ * what the job produced. No-op for other streams. 0 or -errno. */
+int stream_settle(struct stream *s);
 
 /* Read up to len bytes at off (never past the current size). Returns the
  * byte count (0 at the current end) or -errno. */

@@ -64,6 +64,10 @@ struct op_desc {
 	 * add messages prefixed with `path` (e.g. "nodes.find.pattern") to errs.
 	 * May be NULL. `params` is the node object after ${} substitution. */
 	void (*check)(json_t *params, const char *path, struct errs *errs);
+	/* With one input, port 0 holds exactly input 0's bytes: the store
+	 * keeps them once (stream_share) and run() forwards with
+	 * node_forward() when node_forwards() says the view is in place. */
+	bool output_is_input;
 	size_t state_size;             /* zeroed private state, node->state */
 	int (*start)(struct node *n);  /* 0 or -errno (after node_fail) */
 	int (*run)(struct node *n);

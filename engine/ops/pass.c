@@ -1,5 +1,7 @@
-/* pass.c - copies its input. One input: the bytes exactly, in large raw
- * chunks. Several inputs: their records, merged in arrival order. */
+/* pass.c - copies its input. One input: the bytes exactly, and usually
+ * without a copy at all (its output is a view of its input's store file,
+ * see stream_share); else in large raw chunks. Several inputs: their
+ * records, merged in arrival order. */
 #include "lineop.h"
 
 static int pass_rec(struct node *n, const char *rec, size_t len, uint64_t recno)
@@ -11,6 +13,9 @@ static int pass_rec(struct node *n, const char *rec, size_t len, uint64_t recno)
 static int pass_run(struct node *n)
 {
 	struct lineop_raw *r = n->state;
+
+	if (node_forwards(n))
+		return node_forward(n);
 	if (n->nin == 1)
 		return lineop_raw(n, r, NULL, false);
 	return lineop_records(n, &r->recno, pass_rec);
@@ -33,6 +38,7 @@ const struct op_desc op_pass = {
 		"  \"copy\": {\"op\": \"pass\", \"in\": \"text\"}\n",
 	.params = pass_params,
 	.min_inputs = 1,
+	.output_is_input = true,
 	.state_size = sizeof(struct lineop_raw),
 	.run = pass_run,
 };

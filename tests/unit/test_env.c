@@ -881,6 +881,92 @@ static void test_persist_crash_running(void **state)
 	job_put(j);
 }
 
+/* A pass job's output is a view of its input's store file (one file, two
+ * names). What must hold across mounts: a restart re-runs the job without
+ * ever truncating the input through the view, after a clean stop and after
+ * a crash (the link is found again at the mount). */
+#define PASS_SPEC "{'inputs':{'x':{}},'outputs':{'y':{'from':'p'}},'nodes':{'p':{'op':'pass','in':'x'}}}"
+
+static bool store_linked(struct fx *f, const char *job, const char *a, const char *b)
+{
+	char pa[512], pb[512];
+	struct stat sa, sb;
+
+	snprintf(pa, sizeof(pa), "%s/jobs/%s/streams/%s", f->store, job, a);
+	snprintf(pb, sizeof(pb), "%s/jobs/%s/streams/%s", f->store, job, b);
+	return stat(pa, &sa) == 0 && stat(pb, &sb) == 0 && sa.st_ino == sb.st_ino;
+}
+
+static void assert_stream_text(struct job *j, const char *name, const char *want)
+{
+	char *got = sread(job_stream(j, name), NULL);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_persist_pass_view(void **state)
+{
+	struct fx *f = *state;
+	struct job *j = mkjob(f, "pv");
+	struct job_input *in;
+	struct store *st;
+	char *running = NULL;
+	size_t rlen;
+
+	assert_int_equal(submit(j, PASS_SPEC), 0);
+	assert_true(store_linked(f, "pv", "in-x", "node-p.0"));
+	st = f->e->store;
+	assert_int_equal(st->ops->get(st, "pv", "status.json", &running, &rlen), 0);
+	assert_int_equal(job_input_open(j, "x", false, &in), 0);
+	assert_int_equal(job_input_write(j, in, "a\nb\n", 4), 0);
+	assert_true(WAIT_FOR(stream_size(job_output(j, "y")) == 4, WAIT_MS));
+	job_put(j);
+
+	/* A clean stop: interrupted, with all its bytes. */
+	reopen(f);
+	j = env_job_find(f->e, "pv");
+	assert_non_null(j);
+	assert_int_equal(state_of(j), JOB_INTERRUPTED);
+	assert_stream_text(j, "x", "a\nb\n");
+	assert_stream_text(j, "p", "a\nb\n");
+	assert_true(store_linked(f, "pv", "in-x", "node-p.0"));
+	assert_int_equal(job_ctl(j, "restart", 7), 0);
+	assert_true(wait_stopped(j));
+	assert_int_equal(state_of(j), JOB_SUCCEEDED);
+	assert_stream_text(j, "x", "a\nb\n");
+	assert_output(j, "y", "a\nb\n");
+	job_put(j);
+
+	/* A crash: the store still says running. */
+	fx_close(f);
+	{
+		struct store *s;
+		assert_int_equal(store_dir_open(f->store, &s), 0);
+		assert_int_equal(s->ops->put(s, "pv", "status.json", running, rlen), 0);
+		s->ops->close(s);
+	}
+	assert_int_equal(fx_open(f), 0);
+	j = env_job_find(f->e, "pv");
+	assert_non_null(j);
+	assert_int_equal(state_of(j), JOB_INTERRUPTED);
+	assert_int_equal(job_ctl(j, "restart", 7), 0);
+	assert_true(wait_stopped(j));
+	assert_int_equal(state_of(j), JOB_SUCCEEDED);
+	assert_stream_text(j, "x", "a\nb\n");
+	assert_output(j, "y", "a\nb\n");
+	assert_true(store_linked(f, "pv", "in-x", "node-p.0"));
+	job_put(j);
+	free(running);
+
+	reopen(f);
+	j = env_job_find(f->e, "pv");
+	assert_int_equal(state_of(j), JOB_SUCCEEDED);
+	assert_output(j, "y", "a\nb\n");
+	assert_stream_text(j, "x", "a\nb\n");
+	job_put(j);
+}
+
 static void test_persist_new_job(void **state)
 {
 	struct fx *f = *state;
@@ -1222,6 +1308,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_persist_failed_and_cancelled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persist_running_interrupted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persist_crash_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_persist_pass_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persist_new_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persist_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_status, setup, teardown),

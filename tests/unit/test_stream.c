@@ -2,8 +2,9 @@
  * Opening, appending and counting, reading at any offset, the end and
  * failure states, parked waiters (woken once, without the stream lock, and
  * never after a successful unwait), consumer tasks on a real pool, reset,
- * reopening an existing file, concurrent appenders, and a 64 MiB stream
- * read back byte for byte. Every wait is bounded. */
+ * reopening an existing file, views (stream_share: publish, reset,
+ * settle, quota) and consistent counts, concurrent appenders, and a 64 MiB
+ * stream read back byte for byte. Every wait is bounded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -694,6 +695,214 @@ static void test_reopen_existing(void **state)
 	free(p);
 }
 
+/* ---- views: a stream that is its source's first bytes (pass) ---- */
+
+static bool same_inode(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino == sb.st_ino;
+}
+
+static void test_view_publish(void **state)
+{
+	char *ps = path_in(state, "src"), *pv = path_in(state, "view");
+	struct stream *src, *v;
+	uint64_t size, records;
+	char buf[32];
+
+	assert_int_equal(stream_open("src", ps, true, &src), 0);
+	assert_int_equal(stream_append(src, "one\ntwo\nthr", 11), 0);
+	assert_int_equal(stream_open("view", pv, true, &v), 0);
+	assert_int_equal(stream_share(v, src, true), 0);
+	assert_ptr_equal(v->shared, src);
+	assert_true(same_inode(ps, pv)); /* one file, two names */
+	assert_int_equal(stream_size(v), 0);
+	assert_int_equal(stream_pread(v, buf, sizeof(buf), 0), 0);
+	/* A view is never appended to. */
+	assert_int_equal(stream_append(v, "x", 1), -EINVAL);
+
+	stream_counts(src, &size, &records);
+	assert_int_equal(size, 11);
+	assert_int_equal(records, 2);
+	assert_int_equal(stream_publish(v, 8, 2), 0);
+	assert_int_equal(stream_size(v), 8);
+	assert_int_equal(atomic_load(&v->records), 2);
+	assert_int_equal(stream_pread(v, buf, sizeof(buf), 0), 8);
+	assert_memory_equal(buf, "one\ntwo\n", 8);
+	/* Never shrinks; growing to what the source holds is visible. */
+	assert_int_equal(stream_publish(v, 4, 1), 0);
+	assert_int_equal(stream_size(v), 8);
+	assert_int_equal(stream_publish(v, 11, 2), 0);
+	assert_int_equal(stream_pread(v, buf, sizeof(buf), 5), 6);
+	assert_memory_equal(buf, "wo\nthr", 6);
+	/* Its fd is the source's file. */
+	{
+		int fd = stream_fd_get(v);
+		struct stat st;
+
+		assert_true(fd >= 0);
+		assert_int_equal(fstat(fd, &st), 0);
+		assert_int_equal(st.st_size, 11);
+		stream_fd_put(v);
+	}
+	/* Sharing again with the same source is fine, with another is not. */
+	assert_int_equal(stream_share(v, src, false), 0);
+	assert_int_equal(stream_share(v, v, false), -EINVAL);
+	stream_end(v);
+	assert_int_equal(stream_publish(v, 12, 3), -EPIPE);
+	stream_free(v);
+	stream_free(src);
+	free(ps);
+	free(pv);
+}
+
+/* A view with bytes of its own (an output of an earlier run, at a mount)
+ * stays an ordinary stream; the same file found at a mount is a view. */
+static void test_view_refused_and_found(void **state)
+{
+	char *ps = path_in(state, "src"), *pv = path_in(state, "view");
+	struct stream *src, *v;
+
+	assert_int_equal(stream_open("src", ps, true, &src), 0);
+	assert_int_equal(stream_append(src, "abc\n", 4), 0);
+	assert_int_equal(stream_open("view", pv, true, &v), 0);
+	assert_int_equal(stream_append(v, "old\n", 4), 0);
+	assert_int_equal(stream_share(v, src, true), -EEXIST);
+	assert_null(v->shared);
+	assert_false(same_inode(ps, pv));
+	stream_free(v);
+
+	/* Not fresh: an empty stream of a loaded job is not linked either. */
+	assert_int_equal(unlink(pv), 0);
+	assert_int_equal(stream_open("view", pv, true, &v), 0);
+	assert_int_equal(stream_share(v, src, false), -EEXIST);
+	stream_free(v);
+
+	/* The same file (a mount of a job that ran as a view). */
+	assert_int_equal(unlink(pv), 0);
+	assert_int_equal(link(ps, pv), 0);
+	assert_int_equal(stream_open("view", pv, false, &v), 0);
+	assert_int_equal(stream_size(v), 4);
+	assert_int_equal(stream_share(v, src, false), 0);
+	assert_ptr_equal(v->shared, src);
+	stream_free(v);
+	stream_free(src);
+	free(ps);
+	free(pv);
+}
+
+/* A restart resets a view without truncating its source; a view that ended
+ * short of its source is settled into a file of its own, which a reset
+ * links back. */
+static void test_view_reset_and_settle(void **state)
+{
+	char *ps = path_in(state, "src"), *pv = path_in(state, "view");
+	struct stream *src, *v;
+	char buf[32];
+	int fd;
+
+	assert_int_equal(stream_open("src", ps, true, &src), 0);
+	assert_int_equal(stream_open("view", pv, true, &v), 0);
+	assert_int_equal(stream_share(v, src, true), 0);
+	assert_int_equal(stream_append(src, "one\ntwo\nthree\n", 14), 0);
+	assert_int_equal(stream_publish(v, 8, 2), 0);
+
+	/* Settled: the view's name holds its 8 bytes only, the source keeps 14. */
+	stream_fail(v, EIO);
+	assert_int_equal(stream_settle(v), 0);
+	assert_false(same_inode(ps, pv));
+	assert_int_equal(file_size(pv), 8);
+	assert_int_equal(file_size(ps), 14);
+	fd = open(pv, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 8);
+	assert_memory_equal(buf, "one\ntwo\n", 8);
+	close(fd);
+	/* Reads still see the same bytes. */
+	assert_int_equal(stream_pread(v, buf, sizeof(buf), 0), 8);
+	assert_int_equal(stream_settle(v), 0); /* nothing more to do */
+	assert_int_equal(file_size(pv), 8);
+
+	/* Reset: nothing of the source is lost, and the view is a link again. */
+	assert_int_equal(stream_reset(v), 0);
+	assert_int_equal(file_size(ps), 14);
+	assert_true(same_inode(ps, pv));
+	assert_int_equal(stream_size(v), 0);
+	assert_false(stream_ended(v));
+	assert_int_equal(stream_publish(v, 14, 3), 0);
+	assert_int_equal(stream_pread(v, buf, sizeof(buf), 0), 14);
+	assert_memory_equal(buf, "one\ntwo\nthree\n", 14);
+	/* A view that has all of its source is left linked by settle. */
+	stream_end(v);
+	assert_int_equal(stream_settle(v), 0);
+	assert_true(same_inode(ps, pv));
+	/* An ordinary stream is untouched by settle. */
+	assert_int_equal(stream_settle(src), 0);
+	stream_free(v);
+	stream_free(src);
+	free(ps);
+	free(pv);
+}
+
+/* max_job_bytes counts a view's bytes as if they were copied. */
+static void test_view_quota(void **state)
+{
+	char *ps = path_in(state, "src"), *pv = path_in(state, "view");
+	struct stream_quota q = {.limit = 12};
+	struct stream *src, *v;
+
+	assert_int_equal(stream_open("src", ps, true, &src), 0);
+	assert_int_equal(stream_open("view", pv, true, &v), 0);
+	src->quota = v->quota = &q;
+	assert_int_equal(stream_share(v, src, true), 0);
+	assert_int_equal(stream_append(src, "12345678", 8), 0);
+	assert_int_equal(stream_publish(v, 4, 0), 0);
+	assert_int_equal(atomic_load(&q.used), 12);
+	assert_int_equal(stream_publish(v, 8, 0), -EFBIG);
+	assert_int_equal(stream_size(v), 4);
+	stream_free(v);
+	stream_free(src);
+	free(ps);
+	free(pv);
+}
+
+/* stream_counts() never pairs a size with the records of another size,
+ * while a writer appends lines of 1 to 9 records. */
+static void *append_lines(void *arg)
+{
+	struct stream *s = arg;
+	char line[64];
+
+	for (int i = 0; i < 20000; i++) {
+		int k = 1 + i % 9;
+
+		for (int r = 0; r < k; r++)
+			line[2 * r] = 'a', line[2 * r + 1] = '\n';
+		stream_append(s, line, (size_t)(2 * k));
+	}
+	stream_end(s);
+	return NULL;
+}
+
+static void test_counts_consistent(void **state)
+{
+	char *p = path_in(state, "counts");
+	struct stream *s;
+	pthread_t t;
+	uint64_t size = 0, records;
+
+	assert_int_equal(stream_open("counts", p, true, &s), 0);
+	assert_int_equal(pthread_create(&t, NULL, append_lines, s), 0);
+	do {
+		stream_counts(s, &size, &records);
+		assert_int_equal(size, 2 * records); /* every record is "a\n" */
+	} while (!atomic_load(&s->ended));
+	pthread_join(t, NULL);
+	stream_free(s);
+	free(p);
+}
+
 /* ---- the job byte quota (-o max_job_bytes) ---- */
 
 static void test_quota(void **state)
@@ -954,6 +1163,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_subscribe_fail_schedules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_existing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_publish, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_refused_and_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_reset_and_settle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_quota, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counts_consistent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_64mib, setup, teardown),
