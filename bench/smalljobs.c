@@ -14,6 +14,12 @@
  *       the baseline: N times fork + exec of `tr a-z A-Z` with its stdin and
  *       stdout on pipes, one line in, the line read back until EOF, waitpid.
  *
+ *   smalljobs rt MNT N
+ *       the cost of one FUSE round trip on this machine: N stat() calls of
+ *       MNT/.env (attributes are never cached, so each one is a GETATTR
+ *       request and its reply). A job above needs 17 requests that its
+ *       caller waits for (counted with livejobfs -d; bench/README.md).
+ *
  * Prints a human line on stderr and one machine line on stdout:
  *   RESULT jobs=N secs=S rate=R
  * Exits 1 with the step, the job and errno on the first failure.
@@ -127,6 +133,18 @@ static int run_lj(const char *mnt, long n, int keep, const char *prefix)
 	return 0;
 }
 
+static int run_rt(const char *mnt, long n)
+{
+	char path[4200];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/.env", mnt);
+	for (long i = 0; i < n; i++)
+		if (stat(path, &st) != 0)
+			die("stat", path);
+	return 0;
+}
+
 static int run_base(long n)
 {
 	char buf[256];
@@ -166,8 +184,22 @@ static int run_base(long n)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: smalljobs lj MNT N [keep [PREFIX]] | smalljobs base N\n");
+		fprintf(stderr, "usage: smalljobs lj MNT N [keep [PREFIX]] | smalljobs base N | "
+			"smalljobs rt MNT N\n");
 		return 2;
+	}
+	if (strcmp(argv[1], "rt") == 0) {
+		long n = argc > 3 ? strtol(argv[3], NULL, 10) : 0;
+		if (n < 1) {
+			fprintf(stderr, "usage: smalljobs rt MNT N\n");
+			return 2;
+		}
+		double t0 = now();
+		run_rt(argv[2], n);
+		double us = (now() - t0) / (double)n * 1e6;
+		fprintf(stderr, "smalljobs: a FUSE round trip takes %.1f us\n", us);
+		printf("RESULT trips=%ld us=%.2f\n", n, us);
+		return 0;
 	}
 	int base = strcmp(argv[1], "base") == 0;
 	if (!base && argc < 4) {

@@ -22,11 +22,13 @@ int log_open(const char *path, struct log **out)
 {
 	struct log *l = calloc(1, sizeof(*l));
 	struct stat st;
+	bool exists;
 	int rc;
 
 	if (!l)
 		return -ENOMEM;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+	exists = stat(path, &st) == 0;
+	if (exists && !S_ISREG(st.st_mode)) {
 		free(l);
 		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
@@ -34,7 +36,7 @@ int log_open(const char *path, struct log **out)
 		free(l);
 		return -ENOMEM;
 	}
-	if (stat(path, &st) < 0) {
+	if (!exists) {
 		rc = lazyfd_get(&l->file);
 		if (rc < 0) {
 			lazyfd_destroy(&l->file);

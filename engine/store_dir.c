@@ -6,8 +6,12 @@
  * walk of the job's files. What is left in .rm.* at a crash goes after the
  * next open; close waits until everything renamed is gone.
  *
- * Lock: rm_lock (owner: the store) guards rm_pending and rm_stop; it is
- * never held across a syscall but the condition wait. */
+ * The thread deletes the directories it is handed, one by one; only after
+ * an open does it look through ROOT/jobs for leftovers (a walk of every
+ * job's name, which a removal must not cost).
+ *
+ * Lock: rm_lock (owner: the store) guards the queue, rm_scan and rm_stop;
+ * it is never held across a syscall but the condition wait. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,8 +36,14 @@ struct dir_store {
 	bool remover_started;
 	pthread_mutex_t rm_lock;
 	pthread_cond_t rm_cond;
-	bool rm_pending, rm_stop;
+	struct trash *rm_head, *rm_tail; /* renamed, to delete (FIFO) */
+	bool rm_scan, rm_stop;      /* look for leftovers of a crash; finish and exit */
 	atomic_ulong rm_serial;     /* names the next .rm.N */
+};
+
+struct trash {
+	unsigned long serial;       /* ROOT/jobs/.rm.SERIAL */
+	struct trash *next;
 };
 
 static struct dir_store *dir_of(struct store *s)
@@ -228,6 +238,14 @@ static void purge_trash(struct store *s)
 	free(names);
 }
 
+static void remove_trash(struct store *s, unsigned long serial)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), TRASH_PREFIX "%lu", serial);
+	purge_one(s, name);
+}
+
 static void *remover_main(void *arg)
 {
 	struct dir_store *ds = arg;
@@ -235,13 +253,26 @@ static void *remover_main(void *arg)
 	pthread_setname_np(pthread_self(), "lj-store-rm");
 	pthread_mutex_lock(&ds->rm_lock);
 	for (;;) {
-		while (!ds->rm_pending && !ds->rm_stop)
+		struct trash *t;
+
+		while (!ds->rm_scan && !ds->rm_head && !ds->rm_stop)
 			pthread_cond_wait(&ds->rm_cond, &ds->rm_lock);
-		if (!ds->rm_pending)
-			break;
-		ds->rm_pending = false;
+		if (ds->rm_scan) {
+			ds->rm_scan = false;
+			pthread_mutex_unlock(&ds->rm_lock);
+			purge_trash(&ds->pub);
+			pthread_mutex_lock(&ds->rm_lock);
+			continue;
+		}
+		t = ds->rm_head;
+		if (!t)
+			break; /* stopping, and nothing is left */
+		ds->rm_head = t->next;
+		if (!ds->rm_head)
+			ds->rm_tail = NULL;
 		pthread_mutex_unlock(&ds->rm_lock);
-		purge_trash(&ds->pub);
+		remove_trash(&ds->pub, t->serial);
+		free(t);
 		pthread_mutex_lock(&ds->rm_lock);
 	}
 	pthread_mutex_unlock(&ds->rm_lock);
@@ -252,26 +283,38 @@ static int dir_job_remove(struct store *s, const char *job)
 {
 	struct dir_store *ds = dir_of(s);
 	char *p = dir_path(s, job, NULL), *trash = NULL, name[32];
+	struct trash *t = calloc(1, sizeof(*t));
 	int rc = 0;
 
-	if (!p)
+	if (!p || !t) {
+		free(p);
+		free(t);
 		return -ENOMEM;
-	snprintf(name, sizeof(name), TRASH_PREFIX "%lu", atomic_fetch_add(&ds->rm_serial, 1));
+	}
+	t->serial = atomic_fetch_add(&ds->rm_serial, 1);
+	snprintf(name, sizeof(name), TRASH_PREFIX "%lu", t->serial);
 	trash = dir_path(s, name, NULL);
 	if (!trash) {
 		rc = -ENOMEM;
 	} else if (!ds->remover_started || rename(p, trash) < 0) {
-		/* No remover, or the rename failed: remove it here and now. */
+		/* No remover, or the rename failed (a leftover .rm.N of a
+		 * crash has the name): remove it here and now. */
 		if (ds->remover_started && errno == ENOENT)
 			rc = 0;
 		else
 			rc = remove_tree(p);
 	} else {
 		pthread_mutex_lock(&ds->rm_lock);
-		ds->rm_pending = true;
+		if (ds->rm_tail)
+			ds->rm_tail->next = t;
+		else
+			ds->rm_head = t;
+		ds->rm_tail = t;
+		t = NULL;
 		pthread_cond_signal(&ds->rm_cond);
 		pthread_mutex_unlock(&ds->rm_lock);
 	}
+	free(t);
 	free(trash);
 	free(p);
 	return rc;
@@ -454,7 +497,7 @@ int store_dir_open(const char *root, struct store **out)
 	}
 	/* Removals a crash interrupted go first, in the background: a mount
 	 * does not wait for them. */
-	ds->rm_pending = true;
+	ds->rm_scan = true;
 	ds->remover_started = pthread_create(&ds->remover, NULL, remover_main, ds) == 0;
 	if (!ds->remover_started)
 		purge_trash(s);

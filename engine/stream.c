@@ -35,15 +35,18 @@ int stream_open(const char *name, const char *path, bool create, struct stream *
 	pthread_mutex_init(&s->lock, NULL);
 	waiters_init(s);
 	if (create) {
-		int rc = stream_fd_get(s);
-		if (rc < 0) {
+		int fd = stream_fd_get(s);
+
+		if (fd < 0) {
 			stream_free(s);
-			return rc;
+			return fd;
 		}
+		if (fstat(fd, &st) == 0)
+			atomic_store(&s->size, (uint64_t)st.st_size);
 		stream_fd_put(s);
-	}
-	if (stat(path, &st) == 0)
+	} else if (stat(path, &st) == 0) {
 		atomic_store(&s->size, (uint64_t)st.st_size);
+	}
 	*out = s;
 	return 0;
 }
