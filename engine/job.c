@@ -130,7 +130,7 @@ static void free_graph(struct job_parts *p)
 	for (int i = 0; i < p->nstreams; i++) {
 		bool is_input = false;
 		for (int k = 0; k < p->ninputs; k++)
-			is_input |= p->inputs[k].s == p->streams[i];
+			is_input |= p->inputs[k]->s == p->streams[i];
 		if (!is_input)
 			stream_free(p->streams[i]);
 	}
@@ -149,11 +149,12 @@ void job_parts_free(struct job *j, struct job_parts *p)
 
 	free_graph(p);
 	for (int i = 0; i < p->ninputs; i++) {
-		stream_free(p->inputs[i].s);
+		stream_free(p->inputs[i]->s);
 		if (!borrowed)
-			free(p->inputs[i].tag);
-		buf_free(&p->inputs[i].partial);
-		pthread_mutex_destroy(&p->inputs[i].wlock);
+			free(p->inputs[i]->tag);
+		buf_free(&p->inputs[i]->partial);
+		pthread_mutex_destroy(&p->inputs[i]->wlock);
+		free(p->inputs[i]);
 	}
 	free(p->inputs);
 	spec_free(p->spec);
@@ -304,11 +305,11 @@ int job_create(struct env *e, const char *name, uid_t uid, struct job **out)
 
 /* ---- inputs --------------------------------------------------------------- */
 
-static struct job_input *find_in(struct job_input *v, int n, const char *tag)
+static struct job_input *find_in(struct job_input **v, int n, const char *tag)
 {
 	for (int i = 0; i < n; i++)
-		if (strcmp(v[i].tag, tag) == 0)
-			return &v[i];
+		if (strcmp(v[i]->tag, tag) == 0)
+			return v[i];
 	return NULL;
 }
 
@@ -382,17 +383,18 @@ void job_quota_recount(struct job *j)
 	for (int i = 0; i < j->nstreams; i++)
 		used += stream_size(j->streams[i]);
 	for (int i = 0; i < j->ninputs; i++)
-		if (!j->inputs[i].declared || !j->spec)
-			used += stream_size(j->inputs[i].s);
+		if (!j->inputs[i]->declared || !j->spec)
+			used += stream_size(j->inputs[i]->s);
 	atomic_store(&j->quota.used, used);
 }
 
 /* Adds an input entry to the table (*v, *n), its tag copied, or borrowed
- * from the job's shape. NULL with *err set on failure. */
-static struct job_input *add_input_to(struct job *j, struct job_input **v, int *n,
+ * from the job's shape. NULL with *err set on failure. Entries are
+ * allocated one by one: a writer keeps its entry while the table grows. */
+static struct job_input *add_input_to(struct job *j, struct job_input ***v, int *n,
 				      const char *tag, bool borrow, bool create, int *err)
 {
-	struct job_input *nv, *in;
+	struct job_input **nv, *in;
 	int rc;
 
 	*err = -ENOMEM;
@@ -400,20 +402,24 @@ static struct job_input *add_input_to(struct job *j, struct job_input **v, int *
 	if (!nv)
 		return NULL;
 	*v = nv;
-	in = &nv[*n];
-	memset(in, 0, sizeof(*in));
-	in->tag = borrow ? (char *)tag : strdup(tag);
-	if (!in->tag)
+	in = calloc(1, sizeof(*in));
+	if (!in)
 		return NULL;
+	in->tag = borrow ? (char *)tag : strdup(tag);
+	if (!in->tag) {
+		free(in);
+		return NULL;
+	}
 	rc = open_store_stream(j, tag, "in", tag, -1, create, &in->s);
 	if (rc < 0) {
 		if (!borrow)
 			free(in->tag);
+		free(in);
 		*err = rc;
 		return NULL;
 	}
 	pthread_mutex_init(&in->wlock, NULL);
-	(*n)++;
+	nv[(*n)++] = in;
 	*err = 0;
 	return in;
 }
@@ -843,11 +849,11 @@ int job_submit_spec(struct job *j, const char *text, size_t len, uid_t writer)
 	for (int i = 0; i < j->ninputs; i++) {
 		bool found = false;
 		for (int k = 0; k < sp->ninputs; k++)
-			found |= strcmp(sp->inputs[k].tag, j->inputs[i].tag) == 0;
+			found |= strcmp(sp->inputs[k].tag, j->inputs[i]->tag) == 0;
 		if (!found) {
 			char why[400];
 			snprintf(why, sizeof(why), "spec.json: inputs: input/%s was written but the "
-				 "spec declares no input \"%s\"", j->inputs[i].tag, j->inputs[i].tag);
+				 "spec declares no input \"%s\"", j->inputs[i]->tag, j->inputs[i]->tag);
 			job_set_error(j, why);
 			pthread_mutex_unlock(&j->lock);
 			job_log(j, LOG_ERROR, "%s", why);
@@ -985,7 +991,7 @@ static void fail_streams(struct job *j, int err)
 	for (int i = j->nstreams - 1; i >= 0; i--)
 		stream_fail(j->streams[i], err);
 	for (int i = 0; i < j->ninputs; i++)
-		stream_fail(j->inputs[i].s, err);
+		stream_fail(j->inputs[i]->s, err);
 }
 
 static void stop_nodes(struct job *j)
@@ -1028,7 +1034,7 @@ void job_set_idle(struct job *j, bool on)
 	for (int i = 0; i < j->nstreams; i++)
 		stream_set_close_idle(j->streams[i], on);
 	for (int i = 0; i < j->ninputs; i++)
-		stream_set_close_idle(j->inputs[i].s, on);
+		stream_set_close_idle(j->inputs[i]->s, on);
 	log_set_close_idle(j->log, on);
 }
 
@@ -1087,7 +1093,7 @@ static void job_check_done(struct job *j)
 	if (succeeded) {
 		/* Inputs nobody will read again: writing them now is EPIPE. */
 		for (int i = 0; i < j->ninputs; i++)
-			stream_end(j->inputs[i].s);
+			stream_end(j->inputs[i]->s);
 		job_log(j, LOG_INFO, "succeeded in %.3f s", (double)(j->ended_ms - j->started_ms) / 1000);
 		log_msg(j->env->log, LOG_INFO, j->name, "succeeded");
 	}
@@ -1211,7 +1217,7 @@ void job_remove(struct job *j)
 		job_set_idle(j, false);
 		for (int i = 0; i < j->nstreams + j->ninputs; i++) {
 			struct stream *s = i < j->nstreams ? j->streams[i]
-							   : j->inputs[i - j->nstreams].s;
+							   : j->inputs[i - j->nstreams]->s;
 			if (stream_fd_get(s) >= 0)
 				stream_fd_put(s);
 		}
@@ -1322,10 +1328,10 @@ static int rebuild_nodes(struct job *j, struct spec *sp)
 		node_release(&old[i]);
 	free(old);
 	for (int i = 0; i < j->ninputs; i++) {
-		struct stream *s = j->inputs[i].s;
+		struct stream *s = j->inputs[i]->s;
 		atomic_store(&s->error, 0);
 		atomic_store(&s->ended, true);
-		j->inputs[i].partial.len = 0;
+		j->inputs[i]->partial.len = 0;
 	}
 	for (int i = sp->ninputs; i < j->nstreams && rc == 0; i++)
 		rc = stream_reset(j->streams[i]);
@@ -1601,12 +1607,12 @@ static bool find_torn(struct job *j, json_t *st, char *why, size_t cap)
 	json_t *streams = json_object_get(st, "streams"), *inputs = json_object_get(st, "inputs");
 
 	for (int i = 0; i < j->nstreams + j->ninputs; i++) {
-		struct stream *s = i < j->nstreams ? j->streams[i] : j->inputs[i - j->nstreams].s;
+		struct stream *s = i < j->nstreams ? j->streams[i] : j->inputs[i - j->nstreams]->s;
 		json_t *rec = json_object_get(streams, s->name);
 		uint64_t want;
 
 		if (!rec && i >= j->nstreams)
-			rec = json_object_get(inputs, j->inputs[i - j->nstreams].tag);
+			rec = json_object_get(inputs, j->inputs[i - j->nstreams]->tag);
 		if (!json_is_integer(json_object_get(rec, "bytes")))
 			continue;
 		want = (uint64_t)json_integer_value(json_object_get(rec, "bytes"));
@@ -1718,7 +1724,7 @@ static void load_whole(struct job *j, json_t *st, char *text, size_t len)
 			atomic_store(&j->streams[i]->error, EIO);
 	}
 	for (int i = 0; i < j->ninputs; i++)
-		j->inputs[i].declared = true;
+		j->inputs[i]->declared = true;
 	j->input_dir = j->ninputs > 0;
 	j->stopped = j->finalizing = true;
 	job_set_idle(j, true);

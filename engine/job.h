@@ -102,7 +102,8 @@ struct job {
 	struct log *log;
 	char *dir;              /* the job's directory in the store */
 	int ninputs;
-	struct job_input *inputs;   /* declared tags, then undeclared ones written early */
+	struct job_input **inputs;  /* declared tags, then undeclared ones written early;
+				     * each entry stays where it is while the table grows */
 	int nstreams;
 	struct stream **streams;    /* every graph stream: inputs, then node ports */
 	int *output_stream;         /* spec output i -> index in streams */
@@ -243,7 +244,7 @@ void job_shutdown(struct job *j);
 struct job_parts {
 	struct spec *spec;
 	int ninputs;
-	struct job_input *inputs;
+	struct job_input **inputs;
 	int nstreams;
 	struct stream **streams;
 	int *output_stream, *node_stream;

@@ -111,10 +111,10 @@ struct job_shape *job_shape_from_parts(const struct job_parts *p)
 		sh->output_stream[i] = p->output_stream[i];
 	}
 	for (int i = 0; i < p->ninputs; i++) {
-		sh->input[i] = p->inputs[i].tag; /* taken: the input borrows it now */
+		sh->input[i] = p->inputs[i]->tag; /* taken: the input borrows it now */
 		sh->input_stream[i] = -1;
 		for (int k = 0; k < p->nstreams; k++)
-			if (p->streams[k] == p->inputs[i].s)
+			if (p->streams[k] == p->inputs[i]->s)
 				sh->input_stream[i] = k;
 	}
 	return sh;
@@ -192,10 +192,10 @@ fail:
 static struct job_input *unstarted_input(struct job *j, int i)
 {
 	for (int k = 0; k < j->ninputs; k++) {
-		if (j->state != JOB_NEW && !j->inputs[k].declared)
+		if (j->state != JOB_NEW && !j->inputs[k]->declared)
 			continue;
 		if (i-- == 0)
-			return &j->inputs[k];
+			return j->inputs[k];
 	}
 	return NULL;
 }
@@ -336,7 +336,7 @@ static bool same_shape(const struct job_shape *sh, const struct job_parts *p)
 		if (p->output_stream[i] != sh->output_stream[i])
 			return false;
 	for (int i = 0; i < sh->ninputs; i++)
-		if (sh->input_stream[i] < 0 || p->inputs[i].s != p->streams[sh->input_stream[i]])
+		if (sh->input_stream[i] < 0 || p->inputs[i]->s != p->streams[sh->input_stream[i]])
 			return false;
 	return true;
 }
@@ -376,7 +376,7 @@ static int rebuild(struct job *j, struct job_parts *p)
 	}
 	if (rc < 0) {
 		for (int i = sh->ninputs; i < p->ninputs; i++)
-			free(p->inputs[i].tag); /* the spec's own, not the shape's */
+			free(p->inputs[i]->tag); /* the spec's own, not the shape's */
 		job_parts_free(j, p);
 		return rc;
 	}

@@ -102,9 +102,9 @@ char *job_status_json(struct job *j, size_t *len)
 				       : json_null());
 	inputs = json_object();
 	for (int i = 0; i < j->ninputs; i++) {
-		json_t *s = stream_json(j->inputs[i].s);
-		json_object_set_new(s, "writers", json_integer(j->inputs[i].s->writers));
-		json_object_set_new(inputs, j->inputs[i].tag, s);
+		json_t *s = stream_json(j->inputs[i]->s);
+		json_object_set_new(s, "writers", json_integer(j->inputs[i]->s->writers));
+		json_object_set_new(inputs, j->inputs[i]->tag, s);
 	}
 	json_object_set_new(o, "inputs", inputs);
 	outputs = json_object();

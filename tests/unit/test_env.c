@@ -1040,8 +1040,8 @@ static void test_persist_new_job_open_writer(void **state)
 	assert_true(found);
 	pthread_mutex_lock(&j->lock);
 	for (int i = 0; i < j->ninputs; i++)
-		if (strcmp(j->inputs[i].tag, "z") == 0)
-			assert_int_equal(stream_size(j->inputs[i].s), 3);
+		if (strcmp(j->inputs[i]->tag, "z") == 0)
+			assert_int_equal(stream_size(j->inputs[i]->s), 3);
 	pthread_mutex_unlock(&j->lock);
 	job_put(j);
 }

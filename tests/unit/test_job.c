@@ -906,6 +906,55 @@ static void test_early_inputs(void **state)
 	job_put(j);
 }
 
+/* Regression: the input table was one array, grown with realloc while
+ * writers held pointers into it; a writer of input/a that kept it open
+ * while input/b..input/p were made (or while the spec added its declared
+ * inputs) then wrote through freed memory (ASan: heap-use-after-free). */
+static void test_early_inputs_table_grows(void **state)
+{
+	struct fx *f = *state;
+	struct job *j = mkjob(f, "grow");
+	struct job_input *a, *more[16];
+	char tag[2] = "b", spec[2048], want[64];
+	size_t off;
+
+	assert_int_equal(job_input_open(j, "a", true, &a), 0);
+	assert_int_equal(job_input_write(j, a, "a1\n", 3), 0);
+	for (int i = 0; i < 16; i++) {
+		tag[0] = (char)('b' + i);
+		assert_int_equal(job_input_open(j, tag, true, &more[i]), 0);
+		assert_int_equal(job_input_write(j, more[i], tag, 1), 0);
+		assert_int_equal(job_input_write(j, a, "", 0), 0);
+	}
+	assert_int_equal(job_input_write(j, a, "a2\n", 3), 0);
+	/* The spec declares 16 more inputs than were written: more growth. */
+	off = (size_t)snprintf(spec, sizeof(spec), "{'inputs':{");
+	for (int i = 0; i < 33; i++)
+		off += (size_t)snprintf(spec + off, sizeof(spec) - off, "%s'%c%s':{}", i ? "," : "",
+					i < 17 ? 'a' + i : 'A' + i - 17, "");
+	off += (size_t)snprintf(spec + off, sizeof(spec) - off,
+				"},'outputs':{'y':{'from':'u'}},'nodes':{'u':{'op':'upper','in':'a'}");
+	for (int i = 1; i < 33; i++)
+		off += (size_t)snprintf(spec + off, sizeof(spec) - off,
+					",'c%d':{'op':'count','in':'%c'}", i,
+					i < 17 ? 'a' + i : 'A' + i - 17);
+	snprintf(spec + off, sizeof(spec) - off, "}}");
+	assert_int_equal(submit(j, spec), 0);
+	assert_int_equal(job_input_write(j, a, "a3\n", 3), 0);
+	assert_int_equal(job_input_close(j, a), 0);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(job_input_close(j, more[i]), 0);
+	for (int i = 17; i < 33; i++) {
+		tag[0] = (char)('A' + i - 17);
+		assert_int_equal(feed(j, tag, ""), 0);
+	}
+	assert_true(wait_stopped(j));
+	assert_int_equal(state_of(j), JOB_SUCCEEDED);
+	snprintf(want, sizeof(want), "A1\nA2\nA3\n");
+	assert_output(j, "y", want);
+	job_put(j);
+}
+
 static void test_early_undeclared(void **state)
 {
 	struct fx *f = *state;
@@ -1827,6 +1876,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_input_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_after_success, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_inputs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_inputs_table_grows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_undeclared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_commands, setup, teardown),
