@@ -39,6 +39,7 @@ struct dir_store {
 	struct trash *rm_head, *rm_tail; /* renamed, to delete (FIFO) */
 	bool rm_scan, rm_stop;      /* look for leftovers of a crash; finish and exit */
 	atomic_ulong rm_serial;     /* names the next .rm.N */
+	atomic_ulong put_serial;    /* names the next put's temporary file */
 };
 
 struct trash {
@@ -349,12 +350,17 @@ static int dir_job_list(struct store *s, int (*cb)(void *, const char *), void *
 	return dir_list(s, "jobs", cb, arg);
 }
 
+/* Each put writes its own temporary file next to the target (hidden, and
+ * short whatever the target's name), so that two puts of the same file at
+ * once never write into one temporary: the last rename wins, whole. */
 static int dir_put(struct store *s, const char *job, const char *file, const void *data, size_t len)
 {
 	char *p = dir_path(s, job, file), *tmp = NULL, *slash;
 	int fd = -1, rc = 0;
 
-	if (!p || asprintf(&tmp, "%s.tmp", p) < 0) {
+	slash = p ? strrchr(p, '/') : NULL;
+	if (!slash || asprintf(&tmp, "%.*s/.put.%lu.tmp", (int)(slash - p), p,
+			       atomic_fetch_add(&dir_of(s)->put_serial, 1)) < 0) {
 		free(p);
 		return -ENOMEM;
 	}

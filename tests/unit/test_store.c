@@ -481,6 +481,54 @@ static void test_put_get(void **state)
 	}
 }
 
+/* Two puts of the same file at once: each writes its own temporary, so the
+ * file is always one of the two versions, whole (they shared FILE.tmp once,
+ * and a rename could move the other's half-written file into place). */
+struct put_arg {
+	struct store *s;
+	char fill;
+	int bad;
+};
+
+static void *put_many(void *arg)
+{
+	struct put_arg *a = arg;
+	char data[64 << 10];
+
+	memset(data, a->fill, sizeof(data));
+	for (int i = 0; i < 300; i++) {
+		char *got = NULL;
+		size_t len = 0;
+
+		if (a->s->ops->put(a->s, "j", "options.json", data, sizeof(data)) < 0)
+			a->bad++;
+		if (a->s->ops->get(a->s, "j", "options.json", &got, &len) < 0 ||
+		    len != sizeof(data) || (got[0] != 'a' && got[0] != 'b') ||
+		    memchr(got, got[0] == 'a' ? 'b' : 'a', len) != NULL)
+			a->bad++;
+		free(got);
+	}
+	return NULL;
+}
+
+static void test_put_concurrent(void **state)
+{
+	struct fixture *f = *state;
+	struct put_arg a = {f->s, 'a', 0}, b = {f->s, 'b', 0};
+	pthread_t ta, tb;
+	char dir[512];
+
+	assert_int_equal(f->s->ops->job_create(f->s, "j"), 0);
+	assert_int_equal(pthread_create(&ta, NULL, put_many, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, put_many, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	assert_int_equal(a.bad, 0);
+	assert_int_equal(b.bad, 0);
+	snprintf(dir, sizeof(dir), "%s/jobs/j", f->s->root);
+	assert_int_equal(count_tmp(dir), 0);
+}
+
 static void test_put_get_errors(void **state)
 {
 	struct fixture *f = *state;
@@ -656,6 +704,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_remove_background, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_get_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_del, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
