@@ -737,10 +737,14 @@ void lineop_select_free(struct lineop_select *s)
 
 /* glibc's regcomp() recurses once per nested group and expands every
  * bounded repetition, so an untrusted pattern can overflow the stack or
- * take gigabytes. Patterns are vetted before they reach it: at most
+ * take gigabytes. And its epsilon closures explode where a repetition of
+ * something that can match the empty string holds a counted repetition of
+ * such a thing: (((){2,5}){4,}){3} or ((a|b*){100,200})+ compile for
+ * minutes. Patterns are vetted before they reach it: at most
  * REGEX_MAX_DEPTH nested groups, no quantifier applied to a quantifier
- * (a++, a{2}{3}), and nested bounded repetitions whose counts multiply to
- * at most REGEX_MAX_REPEAT. Returns NULL or the reason. */
+ * (a++, a{2}{3}), nested bounded repetitions whose counts multiply to at
+ * most REGEX_MAX_REPEAT, and no repeated group that can match empty around
+ * a counted repetition of something that can. Returns NULL or the reason. */
 #define REGEX_MAX_LEN 8192
 #define REGEX_MAX_DEPTH 32
 #define REGEX_MAX_REPEAT 4096
@@ -765,24 +769,39 @@ static const char *bracket_end(const char *p)
 	return *p ? p + 1 : p;
 }
 
+/* What the vetting knows of an open group, and of the atom just read. */
+struct vet_level {
+	uint64_t mult;     /* largest repetition product inside */
+	bool seq_empty;    /* the current alternative can match empty so far */
+	bool alt_empty;    /* an earlier alternative can */
+	bool counted;      /* holds a counted repetition of something that can match empty */
+	bool seq_empty_before; /* seq_empty before the atom just read (for ? * {0,}) */
+};
+
 const char *lineop_regex_vet(const char *pat)
 {
-	uint64_t mult[REGEX_MAX_DEPTH + 2]; /* repetition product inside each open group */
-	uint64_t last = 1;                 /* product of the atom just read */
+	struct vet_level lv[REGEX_MAX_DEPTH + 2];
+	uint64_t last = 1;   /* product of the atom just read */
+	bool last_empty = false, last_counted = false; /* ... and what it can match */
 	int depth = 0;
 	bool quantified = false, atom = false;
 
 	if (strlen(pat) > REGEX_MAX_LEN)
 		return "longer than 8192 bytes";
-	mult[0] = 1;
+	lv[0] = (struct vet_level){.mult = 1, .seq_empty = true};
 	for (const char *p = pat; *p;) {
 		char c = *p;
 
 		if (c == '*' || c == '+' || c == '?' || (c == '{' && atom)) {
 			uint64_t count = 1;
+			bool counted = c == '{', may_skip = c != '+';
 
 			if (quantified)
 				return "a quantifier applied to a quantifier";
+			if (last_empty && last_counted)
+				return "a repeated group that can match the empty string holds a "
+				       "counted repetition of something that can, e.g. ((a?){2,5})*: "
+				       "the POSIX engine would take minutes to compile it";
 			if (c == '{') {
 				char *end;
 				unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
@@ -792,6 +811,7 @@ const char *lineop_regex_vet(const char *pat)
 				if (*end == ',')
 					end++;
 				count = hi > lo ? hi : lo;
+				may_skip = lo == 0;
 				p = strchr(p, '}') ? strchr(p, '}') + 1 : p + 1;
 				if (count > 1 && last * count > REGEX_MAX_REPEAT)
 					return "bounded repetitions nested too deeply or too large";
@@ -799,8 +819,13 @@ const char *lineop_regex_vet(const char *pat)
 			} else {
 				p++;
 			}
-			if (last > mult[depth])
-				mult[depth] = last;
+			if (last > lv[depth].mult)
+				lv[depth].mult = last;
+			/* The quantified atom replaces the plain one in the sequence. */
+			if (counted && last_empty)
+				lv[depth].counted = true;
+			if (may_skip && !last_empty)
+				lv[depth].seq_empty = lv[depth].seq_empty_before;
 			quantified = true;
 			continue;
 		}
@@ -808,19 +833,41 @@ const char *lineop_regex_vet(const char *pat)
 		if (c == '(') {
 			if (++depth > REGEX_MAX_DEPTH)
 				return "groups nested more than 32 deep";
-			mult[depth] = 1;
+			lv[depth] = (struct vet_level){.mult = 1, .seq_empty = true};
 			atom = false;
 			p++;
 			continue;
 		}
 		if (c == ')' && depth > 0) {
-			last = mult[depth--];
-			if (last > mult[depth])
-				mult[depth] = last;
+			struct vet_level *in = &lv[depth--];
+
+			last = in->mult;
+			last_empty = in->seq_empty || in->alt_empty;
+			last_counted = in->counted;
+			if (last > lv[depth].mult)
+				lv[depth].mult = last;
+			lv[depth].counted |= in->counted;
+			lv[depth].seq_empty_before = lv[depth].seq_empty;
+			lv[depth].seq_empty = lv[depth].seq_empty && last_empty;
 			atom = true;
 			p++;
 			continue;
 		}
+		if (c == '|') {
+			lv[depth].alt_empty |= lv[depth].seq_empty;
+			lv[depth].seq_empty = true;
+			atom = false;
+			last = 1;
+			p++;
+			continue;
+		}
+		last_counted = false;
+		/* Anchors and word assertions match empty; a back-reference may. */
+		last_empty = c == '^' || c == '$' ||
+			     (c == '\\' && p[1] && strchr("<>bBwW`'", p[1]) && !strchr("wW", p[1])) ||
+			     (c == '\\' && p[1] >= '1' && p[1] <= '9');
+		lv[depth].seq_empty_before = lv[depth].seq_empty;
+		lv[depth].seq_empty = lv[depth].seq_empty && last_empty;
 		if (c == '[') {
 			p = bracket_end(p + 1);
 		} else if (c == '\\' && p[1]) {
@@ -828,7 +875,7 @@ const char *lineop_regex_vet(const char *pat)
 		} else {
 			p++;
 		}
-		atom = c != '|' && c != '^' && c != '$';
+		atom = c != '^' && c != '$';
 		last = 1;
 	}
 	return NULL;

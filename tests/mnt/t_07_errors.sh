@@ -5,7 +5,8 @@
 #    "error" and an ERROR line of the job's log name the JSON path or line):
 #    invalid JSON, unknown op, unknown stream, cycle, missing required
 #    option, option out of range, bad enum value, bad tag and node names,
-#    missing required param, unused input, unknown port
+#    missing required param, unused input, unknown port, an invalid
+#    regular expression and one glibc would take minutes to compile
 #  - bad job names: mkdir fails EINVAL ('.x', chars outside [A-Za-z0-9._-],
 #    256 bytes); 255 bytes and '-' '_' '.' are fine
 #  - an NDJSON input whose line 3 breaks the schema: the write fails EINVAL,
@@ -57,6 +58,27 @@ cat >"$T/s-op.json" <<'EOF'
 }
 EOF
 rejected e-op "$T/s-op.json" 'job: spec\.json: nodes\.p\.op\b' 'nodes\.p\.op\b'
+
+# --- regular expressions: one regcomp() rejects, one it would take minutes
+# to compile (refused before it gets there, so this returns at once) ---
+cat >"$T/s-re.json" <<'EOF'
+{
+  "inputs":  {"x": {"format": "lines"}},
+  "outputs": {"y": {"from": "g"}},
+  "nodes":   {"g": {"op": "grep", "in": "x", "pattern": "a(b"}}
+}
+EOF
+rejected e-re "$T/s-re.json" 'job: spec\.json: nodes\.g\.pattern: invalid regular expression' \
+	'nodes\.g\.pattern: invalid regular expression'
+cat >"$T/s-re2.json" <<'EOF'
+{
+  "inputs":  {"x": {"format": "lines"}},
+  "outputs": {"y": {"from": "g"}},
+  "nodes":   {"g": {"op": "grep", "in": "x", "pattern": "a*(((){2,5}){4,}){3}"}}
+}
+EOF
+rejected e-re2 "$T/s-re2.json" 'job: spec\.json: nodes\.g\.pattern: regular expression refused: .*empty string' \
+	'nodes\.g\.pattern: regular expression refused'
 
 # --- unknown stream: the exact line of the decisions ---
 cat >"$T/s-stream.json" <<'EOF'

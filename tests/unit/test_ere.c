@@ -741,6 +741,43 @@ static void test_vetted(void **state)
 	matcher_free(&m);
 }
 
+/* Repetitions of what can match empty around counted repetitions of what
+ * can: glibc's regcomp() took minutes on the refused ones (measured: the
+ * first one past 20 s, ((a|b*){100,200})+ past 20 s, (((){2,5}){4,}){2}
+ * 1.4 s). The accepted ones compile at once. */
+static void test_vetted_empty_repeats(void **state)
+{
+	static const char *const refused[] = {
+		"a*(((){2,5}){4,}){3}", "(((){2,5}){4,}){2}", "((a|b*){100,200})+",
+		"(((a|b*){1,32})+)+", "((a*){1000,2000})*", "(b((a*){60,64}){60,64}){1}",
+		"(((a?){2,5}){4,}){2}", "((x?){2})*", "((^|a){2,3})+", "(($){6,42}){1,18}",
+	};
+	static const char *const accepted[] = {
+		"(a*)*", "((((a*)*)*)*)*", "(b(a?){2,5})+", "((b(a*){20,50}){4,}){3}",
+		"(a?){0,100}", "(a|b*){1,255}", "(ab|cd){2,5}", "((ab)?){3}x", "(x((ab)?){3})*",
+		"[a-z]+@[a-z]+\\.(com|org){1,2}", "((a{2,3})+b)*",
+	};
+	struct matcher m;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		const char *why = lineop_regex_vet(refused[i]);
+
+		if (!why || !strstr(why, "can match the empty string"))
+			fail_msg("%s: %s", refused[i], why ? why : "accepted");
+		assert_int_not_equal(matcher_init(&m, refused[i], false, true, err, sizeof(err)), 0);
+	}
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(*accepted); i++) {
+		const char *why = lineop_regex_vet(accepted[i]);
+
+		if (why)
+			fail_msg("%s refused: %s", accepted[i], why);
+		assert_int_equal(matcher_init(&m, accepted[i], false, true, err, sizeof(err)), 0);
+		matcher_free(&m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -751,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_backtracking),
 		cmocka_unit_test(test_jit_stack),
 		cmocka_unit_test(test_vetted),
+		cmocka_unit_test(test_vetted_empty_repeats),
 		cmocka_unit_test(test_differential),
 	};
 
