@@ -33,17 +33,38 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include <unistd.h>
+
 #include "env.h"
 #include "job.h"
 #include "stream.h"
+#include "util.h"
 
 #define H_MAX_OUTPUTS 16
-/* Sanitized builds run several times slower: give them room, not flakes. */
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+/* Sanitized builds run several times slower: give them room, not flakes.
+ * (gcc says so with __SANITIZE_*__, clang with __has_feature.) */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define H_SLOW_BUILD 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__) || defined(H_SLOW_BUILD)
 #define H_DEFAULT_TIMEOUT_MS 60000
+#define WAIT_MS 30000
 #else
 #define H_DEFAULT_TIMEOUT_MS 10000
+#define WAIT_MS 5000
 #endif
+
+/* Whether cond became true within ms milliseconds (checked every ms). */
+#define WAIT_FOR(cond, ms)                                                  \
+	({                                                                  \
+		int64_t dl_ = mono_ns() + (int64_t)(ms) * 1000000;          \
+		bool ok_;                                                   \
+		while (!(ok_ = (cond)) && mono_ns() < dl_)                  \
+			usleep(1000);                                       \
+		ok_;                                                        \
+	})
 
 /* One environment per test: the env and its temporary store root. */
 struct h_ctx {

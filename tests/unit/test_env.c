@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "env.h"
+#include "harness.h"
 #include "job.h"
 #include "log.h"
 #include "node.h"
@@ -33,26 +34,6 @@
 #include "stream.h"
 #include "util.h"
 
-/* Sanitized builds run several times slower: more room, not flakes. */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define LJ_SLOW_BUILD 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(LJ_SLOW_BUILD)
-#define WAIT_MS 30000
-#else
-#define WAIT_MS 5000
-#endif
-
-#define WAIT_FOR(cond, ms)                                                  \
-	({                                                                  \
-		int64_t dl_ = mono_ns() + (int64_t)(ms) * 1000000;          \
-		bool ok_;                                                   \
-		while (!(ok_ = (cond)) && mono_ns() < dl_)                  \
-			usleep(1000);                                       \
-		ok_;                                                        \
-	})
 
 #define UPPER_SPEC "{'inputs':{'x':{}},'outputs':{'y':{'from':'u'}},'nodes':{'u':{'op':'upper','in':'x'}}}"
 

@@ -28,12 +28,6 @@
 #include "stream.h"
 #include "util.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define WAIT_MS 30000
-#else
-#define WAIT_MS 5000
-#endif
-
 #define UPPER "{'inputs':{'x':{'format':'lines'}},'outputs':{'y':{'from':'u'}}," \
 	      "'nodes':{'u':{'op':'upper','in':'x'}}}"
 /* Two ports and an option, so that names, options and graph.dot have more to say. */
