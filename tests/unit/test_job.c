@@ -35,6 +35,7 @@
 
 
 /* The spec of the brief: x -> upper -> y. */
+#define PASS_SPEC "{'inputs':{'x':{}},'outputs':{'y':{'from':'p'}},'nodes':{'p':{'op':'pass','in':'x'}}}"
 #define UPPER_SPEC "{'inputs':{'x':{}},'outputs':{'y':{'from':'u'}},'nodes':{'u':{'op':'upper','in':'x'}}}"
 
 struct fx {
@@ -1716,6 +1717,45 @@ static void test_max_job_bytes(void **state)
 		fail_msg("error is \"%s\"", err);
 	free(err);
 	assert_int_equal(stream_error(job_output(j, "y")), EIO);
+	job_put(j);
+
+	/* A pass job's output is a view of its input, counted as if copied:
+	 * it fails the same way. Its store file then holds only what it
+	 * passed on (nothing), apart from the input's, after a remount too. */
+	assert_int_equal(job_create(e, "view", getuid(), &j), 0);
+	assert_int_equal(submit(j, PASS_SPEC), 0);
+	assert_ptr_equal(job_output(j, "y")->shared, job_stream(j, "x"));
+	assert_int_equal(job_input_open(j, "x", false, &in), 0);
+	assert_int_equal(job_input_write(j, in, big, 60), 0);
+	assert_int_equal(job_input_close(j, in), 0);
+	assert_true(wait_stopped(j));
+	assert_int_equal(state_of(j), JOB_FAILED);
+	err = error_of(j);
+	assert_non_null(err);
+	if (!strstr(err, "max_job_bytes"))
+		fail_msg("error is \"%s\"", err);
+	free(err);
+	assert_int_equal(stream_size(job_output(j, "y")), 0);
+	{
+		char in_path[512], out_path[512];
+		struct stat a, b;
+
+		snprintf(in_path, sizeof(in_path), "%s/jobs/view/streams/in-x", store);
+		snprintf(out_path, sizeof(out_path), "%s/jobs/view/streams/node-p.0", store);
+		assert_int_equal(stat(in_path, &a), 0);
+		assert_int_equal(stat(out_path, &b), 0);
+		assert_int_not_equal(a.st_ino, b.st_ino);
+		assert_int_equal(a.st_size, 60);
+		assert_int_equal(b.st_size, 0);
+	}
+	job_put(j);
+	env_destroy(e);
+	assert_int_equal(env_create(&cfg, &e), 0);
+	j = env_job_find(e, "view");
+	assert_non_null(j);
+	assert_int_equal(state_of(j), JOB_FAILED);
+	assert_output(j, "y", "");
+	assert_int_equal(stream_size(job_stream(j, "x")), 60);
 	job_put(j);
 	env_destroy(e);
 }
