@@ -56,13 +56,13 @@
 #define WAIT_MS 5000
 #endif
 
-/* Whether cond became true within ms milliseconds (checked every ms). */
+/* Whether cond became true within ms milliseconds (checked every 0.2 ms). */
 #define WAIT_FOR(cond, ms)                                                  \
 	({                                                                  \
 		int64_t dl_ = mono_ns() + (int64_t)(ms) * 1000000;          \
 		bool ok_;                                                   \
 		while (!(ok_ = (cond)) && mono_ns() < dl_)                  \
-			usleep(1000);                                       \
+			usleep(200);                                        \
 		ok_;                                                        \
 	})
 

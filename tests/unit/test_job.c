@@ -237,6 +237,16 @@ static char *error_of(struct job *j)
 	return e;
 }
 
+/* The job has an error that says `want`. */
+static void assert_error_has(struct job *j, const char *want)
+{
+	char *e = error_of(j);
+
+	if (!e || !strstr(e, want))
+		fail_msg("error is \"%s\", not about \"%s\"", e ? e : "(none)", want);
+	free(e);
+}
+
 /* All of stream s now (malloc'd, NUL-terminated). */
 static char *sread(struct stream *s, size_t *len)
 {
@@ -1664,6 +1674,19 @@ static void test_remove_running_drop_ref(void **state)
 
 /* ---- limits ---- */
 
+/* Feeds input x whole and expects the job to fail on -o max_job_bytes. */
+static void feed_past_quota(struct job *j, const char *data, size_t len)
+{
+	struct job_input *in;
+
+	assert_int_equal(job_input_open(j, "x", false, &in), 0);
+	assert_int_equal(job_input_write(j, in, data, len), 0);
+	assert_int_equal(job_input_close(j, in), 0);
+	assert_true(wait_stopped(j));
+	assert_int_equal(state_of(j), JOB_FAILED);
+	assert_error_has(j, "max_job_bytes");
+}
+
 static void test_max_job_bytes(void **state)
 {
 	struct fx *f = *state;
@@ -1671,7 +1694,7 @@ static void test_max_job_bytes(void **state)
 	struct env *e;
 	struct job *j;
 	struct job_input *in;
-	char store[256], big[101], *err;
+	char store[256], big[101];
 
 	snprintf(store, sizeof(store), "%s/limited", f->dir);
 	cfg.store_dir = store;
@@ -1706,16 +1729,7 @@ static void test_max_job_bytes(void **state)
 	assert_int_equal(job_create(e, "out", getuid(), &j), 0);
 	assert_int_equal(submit(j, UPPER_SPEC), 0);
 	big[59] = '\n';
-	assert_int_equal(job_input_open(j, "x", false, &in), 0);
-	assert_int_equal(job_input_write(j, in, big, 60), 0);
-	assert_int_equal(job_input_close(j, in), 0);
-	assert_true(wait_stopped(j));
-	assert_int_equal(state_of(j), JOB_FAILED);
-	err = error_of(j);
-	assert_non_null(err);
-	if (!strstr(err, "max_job_bytes"))
-		fail_msg("error is \"%s\"", err);
-	free(err);
+	feed_past_quota(j, big, 60);
 	assert_int_equal(stream_error(job_output(j, "y")), EIO);
 	job_put(j);
 
@@ -1725,16 +1739,7 @@ static void test_max_job_bytes(void **state)
 	assert_int_equal(job_create(e, "view", getuid(), &j), 0);
 	assert_int_equal(submit(j, PASS_SPEC), 0);
 	assert_ptr_equal(job_output(j, "y")->shared, job_stream(j, "x"));
-	assert_int_equal(job_input_open(j, "x", false, &in), 0);
-	assert_int_equal(job_input_write(j, in, big, 60), 0);
-	assert_int_equal(job_input_close(j, in), 0);
-	assert_true(wait_stopped(j));
-	assert_int_equal(state_of(j), JOB_FAILED);
-	err = error_of(j);
-	assert_non_null(err);
-	if (!strstr(err, "max_job_bytes"))
-		fail_msg("error is \"%s\"", err);
-	free(err);
+	feed_past_quota(j, big, 60);
 	assert_int_equal(stream_size(job_output(j, "y")), 0);
 	{
 		char in_path[512], out_path[512];

@@ -21,17 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "log.h"
 #include "util.h"
-
-#define WAIT_FOR(cond, ms)                                                  \
-	({                                                                  \
-		int64_t dl_ = mono_ns() + (int64_t)(ms) * 1000000;          \
-		bool ok_;                                                   \
-		while (!(ok_ = (cond)) && mono_ns() < dl_)                  \
-			usleep(500);                                        \
-		ok_;                                                        \
-	})
 
 #define LINE_RE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z (INFO |WARN |ERROR) "
 #define TS_LEN 24

@@ -18,17 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "pool.h"
 #include "util.h"
-
-#define WAIT_FOR(cond, ms)                                                  \
-	({                                                                  \
-		int64_t dl_ = mono_ns() + (int64_t)(ms) * 1000000;          \
-		bool ok_;                                                   \
-		while (!(ok_ = (cond)) && mono_ns() < dl_)                  \
-			usleep(200);                                        \
-		ok_;                                                        \
-	})
 
 /* A task that counts its runs, can be held inside its activation until
  * released, can ask to be run again `again` times, and checks that it is

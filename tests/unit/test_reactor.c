@@ -18,18 +18,10 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "pool.h"
 #include "reactor.h"
 #include "util.h"
-
-#define WAIT_FOR(cond, ms)                                                  \
-	({                                                                  \
-		int64_t dl_ = mono_ns() + (int64_t)(ms) * 1000000;          \
-		bool ok_;                                                   \
-		while (!(ok_ = (cond)) && mono_ns() < dl_)                  \
-			usleep(500);                                        \
-		ok_;                                                        \
-	})
 
 struct rt {
 	struct task t;

@@ -21,19 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "pool.h"
 #include "stream.h"
 #include "util.h"
-
-/* Evaluates to whether cond became true within ms milliseconds. */
-#define WAIT_FOR(cond, ms)                                                  \
-	({                                                                  \
-		int64_t dl_ = mono_ns() + (int64_t)(ms) * 1000000;          \
-		bool ok_;                                                   \
-		while (!(ok_ = (cond)) && mono_ns() < dl_)                  \
-			usleep(500);                                        \
-		ok_;                                                        \
-	})
 
 struct fixture {
 	char dir[64];
