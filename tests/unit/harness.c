@@ -653,3 +653,11 @@ void h_assert_not_contains_at(const char *hay, const char *needle, const char *f
 		_fail(file, line);
 	}
 }
+
+void h_test_filter(void)
+{
+	const char *f = getenv("LJ_TEST");
+
+	if (f && *f)
+		cmocka_set_test_filter(f);
+}

@@ -72,6 +72,10 @@ struct h_ctx {
 	char store[256];
 };
 
+/* Call first in main(): with LJ_TEST set (a cmocka glob such as
+ * 'test_exec*'), only the tests whose names match run. */
+void h_test_filter(void);
+
 /* cmocka setup/teardown: *state becomes a struct h_ctx. Threads: 2. */
 int h_setup(void **state);
 int h_teardown(void **state);

@@ -869,5 +869,6 @@ int main(void)
 		cmocka_unit_test(test_random_mutations),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1304,5 +1304,6 @@ int main(void)
 	 * without reading its stdin must not kill the process. */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ere.h"
+#include "harness.h"
 #include "ops/lineop.h"
 
 /* ---- the translation, feature by feature ---- */
@@ -792,5 +793,6 @@ int main(void)
 		cmocka_unit_test(test_differential),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

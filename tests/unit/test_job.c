@@ -1933,7 +1933,6 @@ int main(void)
 	 * without reading its stdin must not kill the process. */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	if (getenv("LJ_TEST")) /* run only the tests whose names match, e.g. LJ_TEST='test_exec*' */
-		cmocka_set_test_filter(getenv("LJ_TEST"));
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

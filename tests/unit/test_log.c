@@ -562,5 +562,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot_reader, setup, teardown),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2380,5 +2380,6 @@ int main(void)
 	/* LJ_TEST_FILTER=PATTERN runs the matching tests only (cmocka's * and ?). */
 	if (getenv("LJ_TEST_FILTER"))
 		cmocka_set_test_filter(getenv("LJ_TEST_FILTER"));
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

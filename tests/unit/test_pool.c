@@ -665,5 +665,6 @@ int main(void)
 		cmocka_unit_test(test_destroy),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

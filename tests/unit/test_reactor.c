@@ -468,5 +468,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_duplicate_keeps_first, setup, teardown),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

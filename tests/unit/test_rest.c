@@ -602,5 +602,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_restart, h_setup, h_teardown),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

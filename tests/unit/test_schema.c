@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
 #include "schema.h"
 
 static json_t *parse(const char *text)
@@ -365,5 +366,6 @@ int main(void)
 		cmocka_unit_test(test_show),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
 #include "spec.h"
 
 /* ---- a private operator table ---- */
@@ -1527,5 +1528,6 @@ int main(void)
 		cmocka_unit_test(test_mutations),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "store.h"
 #include "util.h"
 
@@ -712,5 +713,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_layout_not_dir, setup, teardown),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

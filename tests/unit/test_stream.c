@@ -1165,5 +1165,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reader_chases_writer, setup, teardown),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "util.h"
 
 /* ---- errs ---- */
@@ -466,5 +467,6 @@ int main(void)
 		cmocka_unit_test(test_time_fmt_negative),
 	};
 
+	h_test_filter();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
