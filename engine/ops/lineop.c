@@ -834,7 +834,7 @@ const char *lineop_regex_vet(const char *pat)
 			if (++depth > REGEX_MAX_DEPTH)
 				return "groups nested more than 32 deep";
 			lv[depth] = (struct vet_level){.mult = 1, .seq_empty = true};
-			atom = false;
+			atom = last_empty = last_counted = false;
 			p++;
 			continue;
 		}
@@ -856,7 +856,7 @@ const char *lineop_regex_vet(const char *pat)
 		if (c == '|') {
 			lv[depth].alt_empty |= lv[depth].seq_empty;
 			lv[depth].seq_empty = true;
-			atom = false;
+			atom = last_empty = last_counted = false;
 			last = 1;
 			p++;
 			continue;
