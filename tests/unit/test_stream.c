@@ -836,6 +836,48 @@ static void test_view_reset_and_settle(void **state)
 	free(pv);
 }
 
+/* When the store refuses: no link (here: the source's file is gone), and
+ * the view stays an ordinary stream with its own empty file; no file of
+ * its own for a settle (here: a directory in the way), and the view keeps
+ * the link, its bytes intact. */
+static void test_view_store_refuses(void **state)
+{
+	char *ps = path_in(state, "src"), *pv = path_in(state, "view"), *part = NULL;
+	struct stream *src, *v;
+	char buf[16];
+
+	assert_int_equal(stream_open("src", ps, true, &src), 0);
+	assert_int_equal(stream_open("view", pv, true, &v), 0);
+	assert_int_equal(unlink(ps), 0);
+	assert_int_equal(stream_share(v, src, true), -ENOENT);
+	assert_null(v->shared);
+	assert_int_equal(stream_append(v, "own\n", 4), 0);
+	assert_int_equal(file_size(pv), 4);
+	stream_free(v);
+	stream_free(src);
+	assert_int_equal(unlink(pv), 0);
+
+	assert_int_equal(stream_open("src", ps, true, &src), 0);
+	assert_int_equal(stream_open("view", pv, true, &v), 0);
+	assert_int_equal(stream_share(v, src, true), 0);
+	assert_int_equal(stream_append(src, "one\ntwo\n", 8), 0);
+	assert_int_equal(stream_publish(v, 4, 1), 0);
+	stream_fail(v, EIO);
+	assert_true(asprintf(&part, "%s.part", pv) > 0);
+	assert_int_equal(mkdir(part, 0700), 0);
+	assert_int_equal(stream_settle(v), -EISDIR);
+	assert_true(same_inode(ps, pv));
+	assert_int_equal(file_size(ps), 8);
+	assert_int_equal(stream_pread(v, buf, sizeof(buf), 0), 4);
+	assert_memory_equal(buf, "one\n", 4);
+	assert_int_equal(rmdir(part), 0);
+	stream_free(v);
+	stream_free(src);
+	free(part);
+	free(ps);
+	free(pv);
+}
+
 /* max_job_bytes counts a view's bytes as if they were copied. */
 static void test_view_quota(void **state)
 {
@@ -1157,6 +1199,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_view_publish, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_view_refused_and_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_view_reset_and_settle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_store_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_view_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counts_consistent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
