@@ -864,7 +864,7 @@ const char *lineop_regex_vet(const char *pat)
 		last_counted = false;
 		/* Anchors and word assertions match empty; a back-reference may. */
 		last_empty = c == '^' || c == '$' ||
-			     (c == '\\' && p[1] && strchr("<>bBwW`'", p[1]) && !strchr("wW", p[1])) ||
+			     (c == '\\' && p[1] && strchr("<>bB`'", p[1])) ||
 			     (c == '\\' && p[1] >= '1' && p[1] <= '9');
 		lv[depth].seq_empty_before = lv[depth].seq_empty;
 		lv[depth].seq_empty = lv[depth].seq_empty && last_empty;
