@@ -6,12 +6,15 @@
  * walk of the job's files. What is left in .rm.* at a crash goes after the
  * next open; close waits until everything renamed is gone.
  *
- * The thread deletes the directories it is handed, one by one; only after
- * an open does it look through ROOT/jobs for leftovers (a walk of every
- * job's name, which a removal must not cost).
+ * The thread deletes the directories it is handed, one by one; it looks
+ * through ROOT/jobs for leftovers (a walk of every job's name, which a
+ * removal must not cost) only after an open, and after a removal failed:
+ * a writer that looked its path up before the rename can still create a
+ * file in the moved directory (a store put's temporary) once it has been
+ * emptied. Then it looks again every 100 ms, 5 s at most, and at close.
  *
- * Lock: rm_lock (owner: the store) guards the queue, rm_scan and rm_stop;
- * it is never held across a syscall but the condition wait. */
+ * Lock: rm_lock (owner: the store) guards the queue, rm_scan, rm_left and
+ * rm_stop; it is never held across a syscall but the condition wait. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -38,6 +42,7 @@ struct dir_store {
 	pthread_cond_t rm_cond;
 	struct trash *rm_head, *rm_tail; /* renamed, to delete (FIFO) */
 	bool rm_scan, rm_stop;      /* look for leftovers of a crash; finish and exit */
+	bool rm_left;               /* a removal failed: look for leftovers again (remover) */
 	atomic_ulong rm_serial;     /* names the next .rm.N */
 	atomic_ulong put_serial;    /* names the next put's temporary file */
 };
@@ -189,18 +194,18 @@ static int purge_one(void *arg, const char *name)
 {
 	struct store *s = arg;
 	char *p;
+	int rc;
 
 	if (strncmp(name, TRASH_PREFIX, strlen(TRASH_PREFIX)) != 0)
 		return 0;
 	p = dir_path(s, name, NULL);
-	if (p)
-		remove_tree(p);
+	rc = p ? remove_tree(p) : -ENOMEM;
 	free(p);
-	return 0;
+	return rc;
 }
 
-/* Deletes every .rm.* under ROOT/jobs. */
-static void purge_trash(struct store *s)
+/* Deletes every .rm.* under ROOT/jobs. Returns whether one stayed. */
+static bool purge_trash(struct store *s)
 {
 	char *p = dir_path(s, NULL, "jobs");
 	DIR *d = p ? opendir(p) : NULL;
@@ -208,9 +213,11 @@ static void purge_trash(struct store *s)
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 
+	bool stayed = false;
+
 	free(p);
 	if (!d)
-		return;
+		return false;
 	/* Collect first: removing while readdir walks the same directory may
 	 * skip entries. */
 	while ((e = readdir(d)) != NULL) {
@@ -233,48 +240,104 @@ static void purge_trash(struct store *s)
 	}
 	closedir(d);
 	for (size_t i = 0; i < n; i++) {
-		purge_one(s, names[i]);
+		if (purge_one(s, names[i]) < 0)
+			stayed = true;
 		free(names[i]);
 	}
 	free(names);
+	return stayed;
 }
 
-static void remove_trash(struct store *s, unsigned long serial)
+/* A writer whose path was looked up before the rename may still create
+ * a file in the moved directory (a store put's temporary) after it was
+ * emptied: the directory is emptied again then. 0, or -ENOTEMPTY when it
+ * keeps filling (a later scan takes it), or another -errno. */
+static int remove_trash(struct store *s, unsigned long serial)
 {
-	char name[32];
+	char name[32], *p;
+	int rc = -ENOMEM;
 
 	snprintf(name, sizeof(name), TRASH_PREFIX "%lu", serial);
-	purge_one(s, name);
+	p = dir_path(s, name, NULL);
+	for (int i = 0; p && i < 3; i++) {
+		rc = remove_tree(p);
+		if (rc != -ENOTEMPTY)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/* After a removal failed, how often and how long to look again. */
+#define RM_RETRY_MS 100
+#define RM_RETRIES 50
+
+/* Sleeps until handed work (rm_lock held); after a failed removal, wakes
+ * every RM_RETRY_MS to look again, RM_RETRIES times at most. */
+static void remover_wait(struct dir_store *ds, int *retries)
+{
+	while (!ds->rm_scan && !ds->rm_head && !ds->rm_stop) {
+		struct timespec ts;
+
+		if (!ds->rm_left || *retries >= RM_RETRIES) {
+			pthread_cond_wait(&ds->rm_cond, &ds->rm_lock);
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += RM_RETRY_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (pthread_cond_timedwait(&ds->rm_cond, &ds->rm_lock, &ts) == ETIMEDOUT) {
+			ds->rm_scan = true;
+			(*retries)++;
+		}
+	}
 }
 
 static void *remover_main(void *arg)
 {
 	struct dir_store *ds = arg;
+	int retries = 0;
+	bool last_look = false;
 
 	pthread_setname_np(pthread_self(), "lj-store-rm");
 	pthread_mutex_lock(&ds->rm_lock);
 	for (;;) {
 		struct trash *t;
+		int rc;
 
-		while (!ds->rm_scan && !ds->rm_head && !ds->rm_stop)
-			pthread_cond_wait(&ds->rm_cond, &ds->rm_lock);
+		remover_wait(ds, &retries);
 		if (ds->rm_scan) {
 			ds->rm_scan = false;
 			pthread_mutex_unlock(&ds->rm_lock);
-			purge_trash(&ds->pub);
+			rc = purge_trash(&ds->pub);
 			pthread_mutex_lock(&ds->rm_lock);
+			ds->rm_left = rc;
 			continue;
 		}
 		t = ds->rm_head;
-		if (!t)
-			break; /* stopping, and nothing is left */
+		if (!t) {
+			/* Stopping: one last look if a removal failed. */
+			if (ds->rm_left && !last_look) {
+				last_look = true;
+				ds->rm_scan = true;
+				continue;
+			}
+			break;
+		}
 		ds->rm_head = t->next;
 		if (!ds->rm_head)
 			ds->rm_tail = NULL;
 		pthread_mutex_unlock(&ds->rm_lock);
-		remove_trash(&ds->pub, t->serial);
+		rc = remove_trash(&ds->pub, t->serial);
 		free(t);
 		pthread_mutex_lock(&ds->rm_lock);
+		if (rc < 0) {
+			ds->rm_left = true;
+			retries = 0;
+		}
 	}
 	pthread_mutex_unlock(&ds->rm_lock);
 	return NULL;

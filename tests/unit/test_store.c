@@ -359,6 +359,40 @@ static void test_job_remove_background(void **state)
 	assert_true(existsf("%s/jobs/%s", f->root, "gone"));
 }
 
+/* Regression: a writer that looked its path up before the rename (a put
+ * of the job's status) creates its temporary in the moved directory after
+ * the remover emptied it; the removal then fails (ENOTEMPTY), and nothing
+ * looked again, so a .rm.N stayed until the next mount (seen in t_21).
+ * Here files keep appearing through a directory fd taken before the
+ * removal: whatever they do to the remover, none is left a moment later. */
+static void test_job_remove_late_writer(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = f->s;
+	char p[512], name[32];
+	int dfd, made = 0;
+
+	assert_int_equal(s->ops->job_create(s, "late"), 0);
+	snprintf(p, sizeof(p), "%s/jobs/late", s->root);
+	dfd = open(p, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(s->ops->job_remove(s, "late"), 0);
+	for (int i = 0; i < 2000; i++) {
+		int fd;
+
+		snprintf(name, sizeof(name), ".put.%d.tmp", i);
+		fd = openat(dfd, name, O_WRONLY | O_CREAT, 0600);
+		if (fd < 0)
+			break; /* the directory is gone */
+		close(fd);
+		made++;
+	}
+	close(dfd);
+	assert_true(made > 0);
+	snprintf(p, sizeof(p), "%s/jobs", s->root);
+	assert_true(WAIT_FOR(count_entries(p, ".rm.") == 0, 8000));
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -703,6 +737,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_create_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_remove_background, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_remove_late_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_concurrent, setup, teardown),
