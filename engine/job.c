@@ -118,11 +118,20 @@ void job_put_parts(struct job *j, const struct job_parts *p)
 	j->nodes = p->nodes;
 }
 
+/* An activation of one node may read every node (the status its job's
+ * end writes): none is released before all have stopped running. */
+static void release_nodes(struct node *nodes, int n)
+{
+	for (int i = 0; i < n; i++)
+		pool_quiesce(&nodes[i].task);
+	for (int i = 0; i < n; i++)
+		node_release(&nodes[i]);
+}
+
 /* Nodes and the streams only the graph owns; inputs stay. */
 static void free_graph(struct job_parts *p)
 {
-	for (int i = 0; i < p->nnodes; i++)
-		node_release(&p->nodes[i]);
+	release_nodes(p->nodes, p->nnodes);
 	free(p->nodes);
 	p->nodes = NULL;
 	p->nnodes = 0;
@@ -168,8 +177,7 @@ static void job_free(struct job *j)
 	/* A removed job goes when its last reference does, which may be while
 	 * its nodes' last activations are still on their way out: they must
 	 * end before anything they may read is taken away. */
-	for (int i = 0; i < j->nnodes; i++)
-		node_release(&j->nodes[i]);
+	release_nodes(j->nodes, j->nnodes);
 	job_take_parts(j, &p);
 	job_parts_free(j, &p);
 	job_shape_free(atomic_load(&j->shape));
@@ -1324,8 +1332,7 @@ static int rebuild_nodes(struct job *j, struct spec *sp)
 	j->nodes = NULL;
 	j->nnodes = 0;
 	pthread_mutex_unlock(&j->lock);
-	for (int i = 0; i < nold; i++)
-		node_release(&old[i]);
+	release_nodes(old, nold);
 	free(old);
 	for (int i = 0; i < j->ninputs; i++) {
 		struct stream *s = j->inputs[i]->s;
@@ -1355,8 +1362,7 @@ static int rebuild_nodes(struct job *j, struct spec *sp)
 			outs[p] = j->streams[j->node_stream[k] + p];
 		rc = node_init(&fresh[k], j, k, sn, ins, outs);
 		if (rc < 0) {
-			for (int i = 0; i <= k; i++)
-				node_release(&fresh[i]);
+			release_nodes(fresh, k + 1);
 			free(fresh);
 			return rc;
 		}
