@@ -743,11 +743,17 @@ void lineop_select_free(struct lineop_select *s)
  * minutes. Patterns are vetted before they reach it: at most
  * REGEX_MAX_DEPTH nested groups, no quantifier applied to a quantifier
  * (a++, a{2}{3}), nested bounded repetitions whose counts multiply to at
- * most REGEX_MAX_REPEAT, and no repeated group that can match empty around
- * a counted repetition of something that can. Returns NULL or the reason. */
+ * most REGEX_MAX_REPEAT (REGEX_MAX_EMPTY_REPEAT for what can match empty,
+ * whose compiled form grows with the square of the count; 4 for such a
+ * thing holding an anchor or word assertion, whose cost doubles with each
+ * copy), and no repeated
+ * group that can match empty around a counted repetition of something that
+ * can. Returns NULL or the reason. */
 #define REGEX_MAX_LEN 8192
 #define REGEX_MAX_DEPTH 32
 #define REGEX_MAX_REPEAT 4096
+#define REGEX_MAX_EMPTY_REPEAT 256   /* (a?){3255} took 1.4 GB and 1.6 s */
+#define REGEX_MAX_ZW_REPEAT 4        /* ((\b)+){12}: minutes; (\b){40}: 1 GB */
 
 static const char *bracket_end(const char *p)
 {
@@ -776,13 +782,14 @@ struct vet_level {
 	bool alt_empty;    /* an earlier alternative can */
 	bool counted;      /* holds a counted repetition of something that can match empty */
 	bool seq_empty_before; /* seq_empty before the atom just read (for ? * {0,}) */
+	bool zw;           /* holds an anchor or a word assertion */
 };
 
 const char *lineop_regex_vet(const char *pat)
 {
 	struct vet_level lv[REGEX_MAX_DEPTH + 2];
 	uint64_t last = 1;   /* product of the atom just read */
-	bool last_empty = false, last_counted = false; /* ... and what it can match */
+	bool last_empty = false, last_counted = false, last_zw = false; /* ... and what it holds */
 	int depth = 0;
 	bool quantified = false, atom = false;
 
@@ -815,6 +822,15 @@ const char *lineop_regex_vet(const char *pat)
 				p = strchr(p, '}') ? strchr(p, '}') + 1 : p + 1;
 				if (count > 1 && last * count > REGEX_MAX_REPEAT)
 					return "bounded repetitions nested too deeply or too large";
+				if (count > 1 && last_empty && last * count > REGEX_MAX_EMPTY_REPEAT)
+					return "a counted repetition of something that can match the "
+					       "empty string, more than 256 times: the POSIX engine "
+					       "would need gigabytes to compile it";
+				if (count > 1 && last_empty && last_zw && last * count > REGEX_MAX_ZW_REPEAT)
+					return "a counted repetition, more than 4 times, of something "
+					       "that can match the empty string and holds an anchor or "
+					       "word assertion, e.g. (\\b){12}: the POSIX engine "
+					       "would take minutes to compile it";
 				last *= count ? count : 1;
 			} else {
 				p++;
@@ -834,7 +850,7 @@ const char *lineop_regex_vet(const char *pat)
 			if (++depth > REGEX_MAX_DEPTH)
 				return "groups nested more than 32 deep";
 			lv[depth] = (struct vet_level){.mult = 1, .seq_empty = true};
-			atom = last_empty = last_counted = false;
+			atom = last_empty = last_counted = last_zw = false;
 			p++;
 			continue;
 		}
@@ -844,6 +860,8 @@ const char *lineop_regex_vet(const char *pat)
 			last = in->mult;
 			last_empty = in->seq_empty || in->alt_empty;
 			last_counted = in->counted;
+			last_zw = in->zw;
+			lv[depth].zw |= in->zw;
 			if (last > lv[depth].mult)
 				lv[depth].mult = last;
 			lv[depth].counted |= in->counted;
@@ -856,16 +874,16 @@ const char *lineop_regex_vet(const char *pat)
 		if (c == '|') {
 			lv[depth].alt_empty |= lv[depth].seq_empty;
 			lv[depth].seq_empty = true;
-			atom = last_empty = last_counted = false;
+			atom = last_empty = last_counted = last_zw = false;
 			last = 1;
 			p++;
 			continue;
 		}
 		last_counted = false;
 		/* Anchors and word assertions match empty; a back-reference may. */
-		last_empty = c == '^' || c == '$' ||
-			     (c == '\\' && p[1] && strchr("<>bB`'", p[1])) ||
-			     (c == '\\' && p[1] >= '1' && p[1] <= '9');
+		last_zw = c == '^' || c == '$' || (c == '\\' && p[1] && strchr("<>bB`'", p[1]));
+		last_empty = last_zw || (c == '\\' && p[1] >= '1' && p[1] <= '9');
+		lv[depth].zw |= last_zw;
 		lv[depth].seq_empty_before = lv[depth].seq_empty;
 		lv[depth].seq_empty = lv[depth].seq_empty && last_empty;
 		if (c == '[') {

@@ -745,18 +745,21 @@ static void test_vetted(void **state)
 /* Repetitions of what can match empty around counted repetitions of what
  * can: glibc's regcomp() took minutes on the refused ones (measured: the
  * first one past 20 s, ((a|b*){100,200})+ past 20 s, (((){2,5}){4,}){2}
- * 1.4 s). The accepted ones compile at once. */
+ * 1.4 s; ([^a]*|){3255} 1.4 GB). The accepted ones compile at once. */
 static void test_vetted_empty_repeats(void **state)
 {
 	static const char *const refused[] = {
 		"a*(((){2,5}){4,}){3}", "(((){2,5}){4,}){2}", "((a|b*){100,200})+",
 		"(((a|b*){1,32})+)+", "((a*){1000,2000})*", "(b((a*){60,64}){60,64}){1}",
 		"(((a?){2,5}){4,}){2}", "((x?){2})*", "((^|a){2,3})+", "(($){6,42}){1,18}",
+		"([^a]*|){3255}", "(a?){257}", /* found by fuzz_ere: 1.4 GB to compile */
+		"([^a]|\\b){256}a", "((\\b)*){12}", "((\\b)+){6}", /* fuzz_ere: GBs, minutes */
 	};
 	static const char *const accepted[] = {
 		"(a*)*", "((((a*)*)*)*)*", "(b(a?){2,5})+", "((b(a*){20,50}){4,}){3}",
 		"(a?){0,100}", "(a|b*){1,255}", "(ab|cd){2,5}", "((ab)?){3}x", "(x((ab)?){3})*",
-		"[a-z]+@[a-z]+\\.(com|org){1,2}", "((a{2,3})+b)*",
+		"[a-z]+@[a-z]+\\.(com|org){1,2}", "((a{2,3})+b)*", "(a?){256}", "(a|b){3255}",
+		"(x\\b){256}", "(\\bfoo){2,3}", "(\\b){4}", "((\\b)*)*",
 	};
 	struct matcher m;
 	char err[256];
