@@ -232,18 +232,25 @@ void job_free_now(struct job *j)
  * meanwhile is done by that thread when it is through, so the last state
  * is what stays, never an older one that was slower to write. A job whose
  * status the store refused keeps everything in memory (it never rests). */
-static void job_save_status(struct job *j)
+static void job_save_status_with(struct job *j, const struct store_file *with, int nwith)
 {
 	struct store *st = j->env->store;
 
 	pthread_mutex_lock(&j->lock);
 	if (j->status_writing) {
+		/* Not ours to write: the files go alone, the status after. */
 		j->status_again = true;
 		pthread_mutex_unlock(&j->lock);
+		if (nwith > 0 && st->ops->put_many(st, j->name, with, nwith) < 0) {
+			pthread_mutex_lock(&j->lock);
+			j->keep = true;
+			pthread_mutex_unlock(&j->lock);
+		}
 		return;
 	}
 	j->status_writing = true;
 	do {
+		struct store_file files[nwith + 1];
 		bool removed = j->removed;
 		size_t len;
 		char *text;
@@ -252,9 +259,13 @@ static void job_save_status(struct job *j)
 		j->status_again = false;
 		pthread_mutex_unlock(&j->lock);
 		text = job_status_json(j, &len);
-		if (text && !removed)
-			rc = st->ops->put(st, j->name, "status.json", text, len);
+		for (int i = 0; i < nwith; i++)
+			files[i] = with[i];
+		files[nwith] = (struct store_file){"status.json", text, len};
+		if (!removed && (text || nwith > 0))
+			rc = st->ops->put_many(st, j->name, files, nwith + (text != NULL));
 		free(text);
+		nwith = 0;
 		pthread_mutex_lock(&j->lock);
 		if (rc < 0 || !text)
 			j->keep = true;
@@ -262,6 +273,11 @@ static void job_save_status(struct job *j)
 	j->status_writing = false;
 	pthread_mutex_unlock(&j->lock);
 	job_rest_check(j); /* a job rests only once the store has its last status */
+}
+
+static void job_save_status(struct job *j)
+{
+	job_save_status_with(j, NULL, 0);
 }
 
 /* spec.json, options.json and resolved.json are what a compact job is
@@ -801,9 +817,10 @@ int job_submit_spec(struct job *j, const char *text, size_t len, uid_t writer)
 	struct job_shape *shape = NULL;
 	struct spec *sp = NULL;
 	struct errs errs;
-	char *opts = NULL, *copy;
+	struct store_file files[4];
+	char *opts = NULL, *copy, *resolved = NULL;
 	size_t opts_len = 0;
-	int rc;
+	int nfiles = 0, rc;
 
 	copy = memdup0(text, len, NULL);
 	if (!copy)
@@ -902,17 +919,25 @@ int job_submit_spec(struct job *j, const char *text, size_t len, uid_t writer)
 	j->pins++; /* the graph is used below, and a cancel may end the job meanwhile */
 	pthread_mutex_unlock(&j->lock);
 
-	job_save_text(j, "spec.json", text, len);
+	/* What a compact job is rebuilt from, with its status: one commit. */
+	files[nfiles++] = (struct store_file){"spec.json", text, len};
 	if (sp->use) {
-		char *resolved = json_dumps(sp->root, JSON_COMPACT);
-		job_save_text(j, "resolved.json", resolved, resolved ? strlen(resolved) : 0);
-		free(resolved);
+		resolved = json_dumps(sp->root, JSON_COMPACT);
+		if (resolved) {
+			files[nfiles++] = (struct store_file){"resolved.json", resolved,
+							      strlen(resolved)};
+		} else {
+			pthread_mutex_lock(&j->lock);
+			j->keep = true;
+			pthread_mutex_unlock(&j->lock);
+		}
 	}
 	if (j->opts_text)
-		job_save_text(j, "options.json", j->opts_text, j->opts_len);
+		files[nfiles++] = (struct store_file){"options.json", j->opts_text, j->opts_len};
 	log_accepted(j);
 	log_msg(e->log, LOG_INFO, j->name, "running");
-	job_save_status(j);
+	job_save_status_with(j, files, nfiles);
+	free(resolved);
 	start_nodes(j);
 	job_unpin(j);
 	return 0;
@@ -946,6 +971,13 @@ int job_submit_options(struct job *j, const char *text, size_t len)
 	if (!copy)
 		return -ENOMEM;
 	pthread_mutex_lock(&j->lock);
+	if (j->state != JOB_NEW) {
+		/* The spec was accepted meanwhile, with the options it found. */
+		pthread_mutex_unlock(&j->lock);
+		free(copy);
+		job_log(j, LOG_ERROR, "options.json: the job has started; options can't change");
+		return -EBUSY;
+	}
 	free(j->opts_text);
 	j->opts_text = copy;
 	j->opts_len = len;
@@ -1679,6 +1711,29 @@ static void load_damaged(struct job *j, const char *prefix, const char *why, cha
 	free(*text);
 	*text = NULL;
 }
+/* A pass node's output is a view that shows its whole source from the
+ * store file: of a job the daemon stopped while it ran, it shows what
+ * status.json last recorded, as an ordinary stream would (a restart links
+ * it again). */
+static void trim_views(struct job *j, struct job_parts *p, json_t *st)
+{
+	json_t *streams = json_object_get(st, "streams");
+
+	for (int i = 0; i < p->nstreams; i++) {
+		struct stream *s = p->streams[i];
+		json_t *bytes = json_object_get(json_object_get(streams, s->name), "bytes");
+		int rc;
+
+		if (!s->shared)
+			continue;
+		rc = stream_view_trim(s, json_is_integer(bytes) ?
+				      (uint64_t)json_integer_value(bytes) : 0);
+		if (rc < 0)
+			log_msg(j->log, LOG_WARN, s->name, "store: cannot cut this stream back to "
+				"what it had produced (%s): it shows all of its input", strerror(-rc));
+	}
+}
+
 static void load_whole(struct job *j, json_t *st, char *text, size_t len)
 {
 	struct env *e = j->env;
@@ -1695,6 +1750,8 @@ static void load_whole(struct job *j, json_t *st, char *text, size_t len)
 	p.spec = sp;
 	if (rc == 0)
 		rc = job_build_parts(j, &p, sp, false, false);
+	if (rc == 0 && was_running)
+		trim_views(j, &p, st);
 	if (rc == 0 && !(sh = job_shape_from_parts(&p)))
 		rc = -ENOMEM;
 	if (rc < 0) {

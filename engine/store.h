@@ -16,6 +16,13 @@
 
 struct store;
 
+/* One file of put_many(). */
+struct store_file {
+	const char *name;      /* as put()'s file */
+	const void *data;
+	size_t len;
+};
+
 /* A "place" is (job, file): job NULL means the store root. file may contain
  * one '/' (e.g. "streams/knead", "specs/pizza.json"). */
 struct store_ops {
@@ -26,6 +33,11 @@ struct store_ops {
 	/* Absolute path of a place, malloc'd (for fds, exec's cwd). */
 	char *(*path)(struct store *s, const char *job, const char *file);
 	int (*put)(struct store *s, const char *job, const char *file, const void *data, size_t len);
+	/* Several files of one job, each replaced atomically, all durable when
+	 * it returns 0, for one commit of their directory instead of one per
+	 * file (a job's spec.json and status.json when it starts). On an error,
+	 * the files before the failing one may have been replaced. */
+	int (*put_many)(struct store *s, const char *job, const struct store_file *files, int n);
 	int (*get)(struct store *s, const char *job, const char *file, char **data, size_t *len);
 	int (*del)(struct store *s, const char *job, const char *file);
 	/* Names of the files in a directory place (e.g. "specs"). */

@@ -416,21 +416,22 @@ static int dir_job_list(struct store *s, int (*cb)(void *, const char *), void *
 /* Each put writes its own temporary file next to the target (hidden, and
  * short whatever the target's name), so that two puts of the same file at
  * once never write into one temporary: the last rename wins, whole. */
-static int dir_put(struct store *s, const char *job, const char *file, const void *data, size_t len)
+/* Writes the file at path p atomically (a temporary of its own, written,
+ * synced, renamed over p); its directory is not synced. 0 or -errno. */
+static int put_file(struct store *s, const char *p, const void *data, size_t len)
 {
-	char *p = dir_path(s, job, file), *tmp = NULL, *slash;
-	int fd = -1, rc = 0;
+	const char *slash = strrchr(p, '/');
+	char *tmp = NULL;
+	int fd, rc;
 
-	slash = p ? strrchr(p, '/') : NULL;
 	if (!slash || asprintf(&tmp, "%.*s/.put.%lu.tmp", (int)(slash - p), p,
-			       atomic_fetch_add(&dir_of(s)->put_serial, 1)) < 0) {
-		free(p);
+			       atomic_fetch_add(&dir_of(s)->put_serial, 1)) < 0)
 		return -ENOMEM;
-	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
-		goto out;
+		free(tmp);
+		return rc;
 	}
 	rc = write_all(fd, data, len);
 	if (rc == 0 && fsync(fd) < 0)
@@ -438,18 +439,62 @@ static int dir_put(struct store *s, const char *job, const char *file, const voi
 	close(fd);
 	if (rc == 0 && rename(tmp, p) < 0)
 		rc = -errno;
-	if (rc < 0) {
+	if (rc < 0)
 		unlink(tmp);
-		goto out;
-	}
-	slash = strrchr(p, '/');
+	free(tmp);
+	return rc;
+}
+
+/* Syncs the directory that holds path p. */
+static void sync_parent(char *p)
+{
+	char *slash = strrchr(p, '/');
+
 	if (slash) {
 		*slash = '\0';
 		fsync_dir(p);
+		*slash = '/';
 	}
-out:
-	free(tmp);
+}
+
+static int dir_put(struct store *s, const char *job, const char *file, const void *data, size_t len)
+{
+	char *p = dir_path(s, job, file);
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	rc = put_file(s, p, data, len);
+	if (rc == 0)
+		sync_parent(p);
 	free(p);
+	return rc;
+}
+
+/* Every directory that got a file is synced once, after all the renames:
+ * one sync makes all of its new entries durable. */
+static int dir_put_many(struct store *s, const char *job, const struct store_file *files, int n)
+{
+	char *paths[n > 0 ? n : 1];
+	int done = 0, rc = 0;
+
+	for (; done < n && rc == 0; done++) {
+		paths[done] = dir_path(s, job, files[done].name);
+		rc = paths[done] ? put_file(s, paths[done], files[done].data, files[done].len)
+				 : -ENOMEM;
+	}
+	for (int i = 0; i < done; i++) {
+		bool seen = false;
+		char *slash = paths[i] ? strrchr(paths[i], '/') : NULL;
+
+		for (int k = 0; slash && k < i && !seen; k++)
+			seen = paths[k] && strncmp(paths[k], paths[i], (size_t)(slash - paths[i] + 1)) == 0 &&
+			       !strchr(paths[k] + (slash - paths[i]) + 1, '/');
+		if (rc == 0 && slash && !seen)
+			sync_parent(paths[i]);
+	}
+	for (int i = 0; i < done; i++)
+		free(paths[i]);
 	return rc;
 }
 
@@ -527,6 +572,7 @@ static const struct store_ops dir_ops = {
 	.job_list = dir_job_list,
 	.path = dir_path,
 	.put = dir_put,
+	.put_many = dir_put_many,
 	.get = dir_get,
 	.del = dir_del,
 	.list = dir_list,

@@ -435,6 +435,21 @@ int stream_settle(struct stream *s)
 	return rc;
 }
 
+int stream_view_trim(struct stream *s, uint64_t size)
+{
+	if (!s->shared)
+		return 0;
+	pthread_mutex_lock(&s->append_lock);
+	if (size < atomic_load(&s->size)) {
+		counts_begin(s);
+		atomic_store(&s->size, size);
+		atomic_store(&s->records, 0); /* not known: the store keeps no count */
+		counts_end(s);
+	}
+	pthread_mutex_unlock(&s->append_lock);
+	return stream_settle(s);
+}
+
 ssize_t stream_pread(struct stream *s, void *buf, size_t len, uint64_t off)
 {
 	uint64_t size = atomic_load(&s->size);

@@ -99,6 +99,12 @@ int stream_publish(struct stream *s, uint64_t size, uint64_t records);
  * store file of its own with just its bytes, so that a later mount finds
  * what the job produced. No-op for other streams. 0 or -errno. */
 int stream_settle(struct stream *s);
+/* At a mount, before the stream is seen: a view of a job that was running
+ * when the daemon stopped is cut back to `size`, what the store last
+ * recorded it had produced (its file shows all of its source), and
+ * settled. No-op for other streams and sizes at or above the current one.
+ * 0 or -errno. */
+int stream_view_trim(struct stream *s, uint64_t size);
 
 /* Read up to len bytes at off (never past the current size). Returns the
  * byte count (0 at the current end) or -errno. */

@@ -864,8 +864,9 @@ static void test_persist_crash_running(void **state)
 
 /* A pass job's output is a view of its input's store file (one file, two
  * names). What must hold across mounts: a restart re-runs the job without
- * ever truncating the input through the view, after a clean stop and after
- * a crash (the link is found again at the mount). */
+ * ever truncating the input through the view, after a clean stop (the
+ * link is found again at the mount) and after a crash (the view shows what
+ * the stored status recorded, from a file of its own). */
 #define PASS_SPEC "{'inputs':{'x':{}},'outputs':{'y':{'from':'p'}},'nodes':{'p':{'op':'pass','in':'x'}}}"
 
 static bool store_linked(struct fx *f, const char *job, const char *a, const char *b)
@@ -931,12 +932,25 @@ static void test_persist_pass_view(void **state)
 	j = env_job_find(f->e, "pv");
 	assert_non_null(j);
 	assert_int_equal(state_of(j), JOB_INTERRUPTED);
+	/* What the stored status recorded (nothing yet), not all of the
+	 * input, in a file of its own; the input is whole. */
+	assert_stream_text(j, "p", "");
+	assert_stream_text(j, "x", "a\nb\n");
+	assert_false(store_linked(f, "pv", "in-x", "node-p.0"));
+	job_put(j);
+	reopen(f);
+	j = env_job_find(f->e, "pv");
+	assert_non_null(j);
+	assert_int_equal(state_of(j), JOB_INTERRUPTED);
+	assert_stream_text(j, "p", "");
+	assert_stream_text(j, "x", "a\nb\n");
 	assert_int_equal(job_ctl(j, "restart", 7), 0);
 	assert_true(wait_stopped(j));
 	assert_int_equal(state_of(j), JOB_SUCCEEDED);
 	assert_stream_text(j, "x", "a\nb\n");
 	assert_output(j, "y", "a\nb\n");
-	assert_true(store_linked(f, "pv", "in-x", "node-p.0"));
+	/* The output has a file of its own now: the restart copied. */
+	assert_false(store_linked(f, "pv", "in-x", "node-p.0"));
 	job_put(j);
 	free(running);
 

@@ -456,6 +456,68 @@ static void test_job_list(void **state)
 
 /* ---- put / get / del ---- */
 
+static void assert_file(struct store *s, const char *job, const char *file, const char *want)
+{
+	char *data = NULL;
+	size_t len;
+
+	assert_int_equal(s->ops->get(s, job, file, &data, &len), 0);
+	assert_int_equal(len, strlen(want));
+	assert_string_equal(data, want);
+	free(data);
+}
+
+static void test_put_many(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = f->s;
+	char dir[512], sub[600];
+	const struct store_file files[] = {
+		{"spec.json", "{\"a\": 1}", 8},
+		{"streams/x", "xx", 2},
+		{"status.json", "{}", 2},
+		{"empty", "", 0},
+	};
+	const struct store_file again[] = {
+		{"spec.json", "{}", 2},
+		{"status.json", "{\"b\": 2}", 8},
+	};
+	const struct store_file broken[] = {
+		{"status.json", "new", 3},
+		{"nodir/file", "lost", 4},
+		{"spec.json", "never", 5},
+	};
+
+	assert_int_equal(s->ops->job_create(s, "m"), 0);
+	snprintf(dir, sizeof(dir), "%s/jobs/m", s->root);
+	snprintf(sub, sizeof(sub), "%s/streams", dir);
+	assert_int_equal(s->ops->put_many(s, "m", files, 4), 0);
+	assert_file(s, "m", "spec.json", "{\"a\": 1}");
+	assert_file(s, "m", "streams/x", "xx");
+	assert_file(s, "m", "status.json", "{}");
+	assert_file(s, "m", "empty", "");
+	assert_int_equal(count_tmp(dir), 0);
+	assert_int_equal(count_tmp(sub), 0);
+
+	/* Replaced, each one whole. */
+	assert_int_equal(s->ops->put_many(s, "m", again, 2), 0);
+	assert_file(s, "m", "spec.json", "{}");
+	assert_file(s, "m", "status.json", "{\"b\": 2}");
+
+	/* Nothing to put is fine. */
+	assert_int_equal(s->ops->put_many(s, "m", NULL, 0), 0);
+
+	/* An error stops it: the files before are replaced, the ones after
+	 * are not, and no temporary stays. */
+	assert_int_equal(s->ops->put_many(s, "m", broken, 3), -ENOENT);
+	assert_file(s, "m", "status.json", "new");
+	assert_file(s, "m", "spec.json", "{}");
+	assert_int_equal(count_tmp(dir), 0);
+
+	/* A job that is gone. */
+	assert_int_equal(s->ops->put_many(s, "gone", again, 2), -ENOENT);
+}
+
 static void test_put_get(void **state)
 {
 	struct fixture *f = *state;
@@ -760,6 +822,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_concurrent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_get_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_del, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
