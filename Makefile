@@ -18,7 +18,7 @@ else
 BUILD    := build/san-$(subst $(comma),-,$(SANITIZE))
 endif
 
-PKGS     := fuse3 jansson libpcre2-8
+PKGS     := fuse3 jansson libpcre2-8 liburing
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DLJ_VERSION=\"$(VERSION)\" \
             -Iengine -MMD -MP -fno-strict-aliasing

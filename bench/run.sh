@@ -67,6 +67,8 @@ DPID=""      # the livejobfs daemon now running (started by this script)
 PTPID=""     # the passthrough daemon now running
 DAEMONS=""   # every daemon pid this script started
 BGPIDS=""    # helpers in the background (samplers, readers, holders, perf)
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
+URING_WAS="" # enable_uring before this run, put back at the end
 ROWS=()
 NOTES=()
 
@@ -134,6 +136,7 @@ cleanup() {
 		fi
 	fi
 	case $TMPFS in /dev/shm/*) rm -rf "$TMPFS" ;; esac
+	[ -n "$URING_WAS" ] && echo "$URING_WAS" >"$URING_PARAM" 2>/dev/null
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -218,7 +221,7 @@ lj_start() {
 	local store=$1 n=100
 	mkdir -p "$store" "$MNT"
 	DLOG=$T/logs/daemon.$(date +%s%N).log
-	"$BIN" -f -o "store=$store" "$MNT" >>"$DLOG" 2>&1 &
+	"$BIN" -f -o "store=$store${2:+,$2}" "$MNT" >>"$DLOG" 2>&1 &
 	DPID=$!
 	DAEMONS="$DAEMONS $DPID"
 	while [ "$n" -gt 0 ]; do
@@ -606,6 +609,14 @@ fig_small() {
 	else
 		row "$name" FAIL "${base:--}" - "≥ 2000/s, > baseline" "FAIL: $(client_fail "$rc" 120 "$T/small.err")$(diag)"
 	fi
+	if [ "$(cat "$URING_PARAM" 2>/dev/null)" = Y ] && lj_stop && lj_start "$TMPFS/store-small-dev" uring=off; then
+		timeout 300 "$T/bin/smalljobs" lj "$MNT" 20 drop w >/dev/null 2>&1 # warm-up
+		out=$(timeout -k 5 120 "$T/bin/smalljobs" lj "$MNT" "$SMALL_N" 2>/dev/null)
+		rt=$(timeout 60 "$T/bin/smalljobs" rt "$MNT" 20000 2>/dev/null |
+			sed -n 's/^RESULT .*us=\([0-9.]*\).*/\1/p')
+		note "small: over /dev/fuse alone (-o uring=off) the same jobs run at $(printf '%s\n' "$out" | sed -n 's/^RESULT .*rate=\([0-9.]*\).*/\1/p') jobs/s, a round trip taking ${rt:-?} µs"
+		rm -rf "$TMPFS/store-small-dev"
+	fi
 	if [ -n "$PERF_DIR" ]; then
 		perf_start small
 		timeout -k 5 120 "$T/bin/smalljobs" lj "$MNT" "$SMALL_N" drop p >/dev/null 2>&1 ||
@@ -878,7 +889,20 @@ STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 T_START=$(now_ns)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 IDLE0=$(idle_pct)
-log "bench: daemon $BIN_ORIG, scale $SCALE, temp dir $T, tmpfs ${TMPFS_MIB} MiB"
+# livejobfs serves requests over io_uring where the kernel allows it
+# (fs/uring.c); the fuse module has that off by default, so the run turns it
+# on (as root) and puts it back at the end. The passthrough baseline (libfuse
+# 3.14) never asks for it.
+if [ -w "$URING_PARAM" ]; then
+	URING_WAS=$(cat "$URING_PARAM")
+	echo Y >"$URING_PARAM" 2>/dev/null || URING_WAS=""
+fi
+if [ "$(cat "$URING_PARAM" 2>/dev/null)" = Y ]; then
+	TRANSPORT="FUSE over io_uring (the fuse module's enable_uring turned on for the run)"
+else
+	TRANSPORT="/dev/fuse (no FUSE over io_uring here: $URING_PARAM is off or missing, or not root)"
+fi
+log "bench: daemon $BIN_ORIG, scale $SCALE, temp dir $T, tmpfs ${TMPFS_MIB} MiB, requests over $TRANSPORT"
 want stream && fig_stream
 want cpcat && fig_cpcat
 want records && fig_records
@@ -898,6 +922,7 @@ commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 	echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r), libfuse $(pkg-config --modversion fuse3 2>/dev/null)."
 	echo "Daemon: $BIN_ORIG (built $BIN_MTIME). Load average at the start: $LOAD0, at the end: $(cut -d' ' -f1-3 /proc/loadavg); CPU idle over 1 s at the start: $IDLE0 %, at the end: $(idle_pct) % (numbers from a busy machine are not comparable)."
 	echo "Stores on a tmpfs except for the memory figure (disk). MB/s = 10^6 bytes/s. Ratio = livejobfs / baseline."
+	echo "livejobfs requests over $TRANSPORT."
 	echo
 	echo "| figure | livejobfs | baseline | ratio | goal | met? |"
 	echo "|---|---|---|---|---|---|"

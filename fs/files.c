@@ -423,8 +423,19 @@ static void reply_file(fuse_req_t req, struct fs *fs, int fd, size_t size, off_t
 {
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
 	struct replybuf *b;
+	size_t cap = 0;
+	void *space = uring_reply_space(fs->uring, &cap);
 	ssize_t n;
 
+	if (space && size <= cap) {
+		/* Over io_uring: read straight into the reply's ring entry. */
+		n = pread(fd, space, size, off);
+		if (n < 0)
+			fuse_reply_err(req, errno);
+		else
+			fuse_reply_buf(req, space, (size_t)n);
+		return;
+	}
 	if (size <= REPLYBUF_SPLICE_MAX) {
 		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 		bv.buf[0].fd = fd;

@@ -23,6 +23,7 @@
 
 #include "env.h"
 #include "replybuf.h"
+#include "uring.h"
 #include "job.h"
 #include "stream.h"
 #include "util.h"
@@ -44,6 +45,7 @@ enum ino_kind {
 #define INO_JOB_SHIFT 24
 
 struct fs {
+	struct uring *uring;        /* first: uring.c finds it in the session's userdata */
 	struct env *env;
 	struct fuse_session *se;
 	pthread_mutex_t park_lock;

@@ -24,6 +24,7 @@ struct options {
 	int allow_other;
 	int max_jobs;
 	char *max_job_bytes;
+	char *uring;
 };
 
 #define OPT(t, p) {t, offsetof(struct options, p), 1}
@@ -33,6 +34,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("exec=%s", exec),
 	OPT("max_jobs=%d", max_jobs),
 	OPT("max_job_bytes=%s", max_job_bytes),
+	OPT("uring=%s", uring),
 	{"allow_other", offsetof(struct options, allow_other), 1},
 	FUSE_OPT_KEY("allow_other", FUSE_OPT_KEY_KEEP),
 	FUSE_OPT_END,
@@ -49,7 +51,9 @@ static void usage(const char *prog)
 	       "    -o exec=any       with allow_other: let any uid run exec nodes\n"
 	       "    -o max_jobs=N     at most N jobs in the mount (mkdir then fails EDQUOT)\n"
 	       "    -o max_job_bytes=N[K|M|G]  at most N bytes in all streams of one job\n"
-	       "                      (writes then fail EFBIG)\n\n",
+	       "                      (writes then fail EFBIG)\n"
+	       "    -o uring=off      requests only through /dev/fuse, never FUSE over\n"
+	       "                      io_uring (used by default where the kernel allows it)\n\n",
 	       prog);
 }
 
@@ -137,6 +141,10 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "livejobfs: exec=%s: expected exec=any or exec=owner\n", o.exec);
 		goto out_args;
 	}
+	if (o.uring && strcmp(o.uring, "on") != 0 && strcmp(o.uring, "off") != 0) {
+		fprintf(stderr, "livejobfs: uring=%s: expected uring=on or uring=off\n", o.uring);
+		goto out_args;
+	}
 	if (o.threads < 0 || o.threads > 1024) {
 		fprintf(stderr, "livejobfs: threads=%d: expected 1 to 1024\n", o.threads);
 		goto out_args;
@@ -175,6 +183,11 @@ int main(int argc, char *argv[])
 		goto out_session;
 	if (fuse_session_mount(fs.se, cl.mountpoint) != 0)
 		goto out_signals;
+	if ((ret = uring_attach(fs.se, !o.uring || strcmp(o.uring, "on") == 0, &fs.uring)) < 0) {
+		fprintf(stderr, "livejobfs: %s\n", strerror(-ret));
+		ret = 1;
+		goto out_unmount;
+	}
 	if (fuse_daemonize(cl.foreground) != 0)
 		goto out_unmount;
 	/* Threads start only now: fuse_daemonize() may have forked. */
@@ -200,9 +213,12 @@ int main(int argc, char *argv[])
 out_env:
 	fs_watch_stop(&fs);
 	fs_unpark_all(&fs);
+	uring_detach(fs.uring);
+	fs.uring = NULL;
 	fs_free_handles(&fs);
 	env_destroy(fs.env);
 out_unmount:
+	uring_detach(fs.uring);
 	fuse_session_unmount(fs.se);
 out_signals:
 	fuse_remove_signal_handlers(fs.se);
@@ -220,5 +236,6 @@ out_args:
 	free(o.store);
 	free(o.exec);
 	free(o.max_job_bytes);
+	free(o.uring);
 	return ret ? 1 : 0;
 }

@@ -2,7 +2,7 @@
 # Installs the Debian packages livejobfs needs to build, test and mount,
 # only those that are missing. Called by `make test` and `make demo`.
 set -e
-pkgs="libfuse3-dev fuse3 libjansson-dev libpcre2-dev libcmocka-dev pkg-config"
+pkgs="libfuse3-dev fuse3 libjansson-dev libpcre2-dev liburing-dev libcmocka-dev pkg-config"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -86,9 +86,13 @@ static const char *ename(int e)
 	return n ? n : "E?";
 }
 
+/* Over FUSE over io_uring, a request that a ring entry held when the
+ * daemon died ends with ECANCELED: the kernel cancels the ring's commands
+ * as the daemon's rings go. */
 static int is_gone(int e)
 {
-	return e == ENOTCONN || e == ECONNABORTED || e == ENODEV || e == ESHUTDOWN;
+	return e == ENOTCONN || e == ECONNABORTED || e == ENODEV || e == ESHUTDOWN ||
+	       e == ECANCELED;
 }
 
 static uint64_t fnv(const void *p, size_t n)
