@@ -479,7 +479,7 @@ static size_t to_payload(struct uring *u, struct ent *e, struct iovec *iov, int 
 	size_t len = 0;
 
 	if (count - from == 1 && iov[from].iov_base == dst)
-		return iov[from].iov_len <= u->payload ? iov[from].iov_len : 0;
+		return iov[from].iov_len <= u->payload ? iov[from].iov_len : (size_t)-1;
 	for (int i = from; i < count; i++) {
 		if (len + iov[i].iov_len > u->payload)
 			return (size_t)-1;
@@ -537,6 +537,22 @@ static int read_pipe(int fd, void *buf, size_t len)
 	return 0;
 }
 
+/* Empties what is left of a reply in libfuse's pipe, which it uses again. */
+static void drain_pipe(int fd, size_t len)
+{
+	char scratch[4096];
+
+	while (len > 0) {
+		ssize_t n = read(fd, scratch, len < sizeof(scratch) ? len : sizeof(scratch));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		len -= (size_t)n;
+	}
+}
+
 /* libfuse splices a reply's data into a pipe behind its header; a reply
  * for a ring entry is read out of the pipe into the entry. */
 static ssize_t io_splice_send(int fdin, off_t *offin, int fdout, off_t *offout, size_t len,
@@ -557,8 +573,12 @@ static ssize_t io_splice_send(int fdin, off_t *offin, int fdout, off_t *offout, 
 	if (out.unique != 0 && (e = map_take(u, out.unique))) {
 		size_t body = len - sizeof(out);
 
-		if (body > u->payload || read_pipe(fdin, e->room + ARG_ROOM, body) < 0)
+		if (body > u->payload) {
+			drain_pipe(fdin, body);
 			body = (size_t)-1;
+		} else if (read_pipe(fdin, e->room + ARG_ROOM, body) < 0) {
+			body = (size_t)-1;
+		}
 		reply_ring(e, &out, body);
 		return (ssize_t)len;
 	}
