@@ -212,13 +212,12 @@ int main(int argc, char *argv[])
 	fuse_loop_cfg_destroy(loop);
 out_env:
 	fs_watch_stop(&fs);
+	uring_stop(fs.uring);
 	fs_unpark_all(&fs);
-	uring_detach(fs.uring);
-	fs.uring = NULL;
 	fs_free_handles(&fs);
 	env_destroy(fs.env);
 out_unmount:
-	uring_detach(fs.uring);
+	uring_free(fs.uring);
 	fuse_session_unmount(fs.se);
 out_signals:
 	fuse_remove_signal_handlers(fs.se);

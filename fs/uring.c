@@ -74,6 +74,7 @@ struct lj_uring_cmd_req {
 struct ent {
 	struct queue *q;
 	struct ent *commit_next;   /* in its queue's list of commits to make */
+	int last_op;               /* the command last sent for it */
 	struct lj_uring_req_header *h;
 	char *room;                /* ARG_ROOM bytes, then the payload */
 	struct iovec iov[2];
@@ -97,6 +98,7 @@ struct queue {
 	int wake_fd;               /* eventfd: commits to make, or stop */
 	struct ent **ents;
 	int nents;
+	int dead;                  /* entries whose command failed: never used again */
 	_Atomic int busy;          /* entries holding a request */
 	struct ent *serving;       /* handled by the thread right now */
 	bool serving_read;         /* and it is a READ: its reply may use the entry */
@@ -107,10 +109,19 @@ struct uring {
 	int fd;
 	bool want;
 	size_t payload;            /* bytes of an entry's payload buffer */
+	long page;
 	int nq;
 	struct queue *qs;
 	_Atomic bool active;       /* a queue registered: requests come over rings */
 	_Atomic uint64_t init_unique;
+	_Atomic bool offered;      /* the kernel's INIT offered FUSE over io_uring */
+	/* Queues are made before the INIT reply, which asks for io_uring only
+	 * if every one of them is ready (the kernel waits for all of them):
+	 * start_lock guards the counts and the verdict. */
+	pthread_mutex_t start_lock;
+	pthread_cond_t start_cond;
+	int nready, nfailed;
+	int verdict;               /* 0 waiting, 1 go, -1 give up */
 	pthread_mutex_t map_lock;
 	struct ent *map[MAP_SIZE];
 };
@@ -160,12 +171,18 @@ static struct io_uring_sqe *get_sqe(struct queue *q)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
 
-	if (!sqe) {
+	/* A lost SQE would be an entry never committed again: wait for room. */
+	for (int tries = 0; !sqe; tries++) {
+		if (tries == 1000) {
+			fprintf(stderr, "livejobfs: io_uring queue %d: no room to submit\n", q->qid);
+			abort();
+		}
+		if (tries > 0)
+			sched_yield();
 		io_uring_submit(&q->ring);
 		sqe = io_uring_get_sqe(&q->ring);
 	}
-	if (sqe)
-		memset(sqe, 0, 2 * sizeof(*sqe)); /* SQE128 */
+	memset(sqe, 0, 2 * sizeof(*sqe)); /* SQE128 */
 	return sqe;
 }
 
@@ -177,6 +194,7 @@ static void prep_cmd(struct io_uring_sqe *sqe, struct ent *e, int op, uint64_t c
 	sqe->flags = IOSQE_FIXED_FILE;
 	sqe->fd = 0;
 	sqe->cmd_op = (uint32_t)op;
+	e->last_op = op;
 	io_uring_sqe_set_data(sqe, e);
 	c->qid = (uint16_t)e->q->qid;
 	c->commit_id = commit_id;
@@ -188,10 +206,7 @@ static void prep_cmd(struct io_uring_sqe *sqe, struct ent *e, int op, uint64_t c
 
 static void prep_commit(struct queue *q, struct ent *e)
 {
-	struct io_uring_sqe *sqe = get_sqe(q);
-
-	if (sqe)
-		prep_cmd(sqe, e, LJ_URING_CMD_COMMIT_AND_FETCH, e->h->ent.commit_id);
+	prep_cmd(get_sqe(q), e, LJ_URING_CMD_COMMIT_AND_FETCH, e->h->ent.commit_id);
 }
 
 /* Answers e's request with what its header and payload now hold and takes
@@ -219,10 +234,8 @@ static void arm_wake(struct queue *q)
 {
 	struct io_uring_sqe *sqe = get_sqe(q);
 
-	if (sqe) {
-		io_uring_prep_poll_add(sqe, q->wake_fd, POLLIN);
-		io_uring_sqe_set_data64(sqe, WAKE_TAG);
-	}
+	io_uring_prep_poll_add(sqe, q->wake_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, WAKE_TAG);
 }
 
 /* The commits other threads handed over; false once the queue stops. */
@@ -262,27 +275,25 @@ static void add_entries(struct queue *q, int n)
 	q->ents = v;
 	for (int i = 0; i < n; i++) {
 		struct ent *e = calloc(1, sizeof(*e));
-		struct io_uring_sqe *sqe;
 		void *room;
 
 		/* Mapped, not malloc'd: untouched payload pages cost nothing. */
 		room = mmap(NULL, ARG_ROOM + u->payload, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (!e || room == MAP_FAILED || posix_memalign((void **)&e->h, 4096, 4096) != 0) {
+		if (!e || room == MAP_FAILED ||
+		    posix_memalign((void **)&e->h, (size_t)u->page, (size_t)u->page) != 0) {
 			if (room != MAP_FAILED)
 				munmap(room, ARG_ROOM + u->payload);
 			free(e);
 			return;
 		}
-		memset(e->h, 0, 4096);
+		memset(e->h, 0, (size_t)u->page);
 		e->q = q;
 		e->room = room;
 		e->iov[0] = (struct iovec){e->h, sizeof(*e->h)};
 		e->iov[1] = (struct iovec){e->room + ARG_ROOM, u->payload};
 		q->ents[q->nents++] = e;
-		sqe = get_sqe(q);
-		if (sqe)
-			prep_cmd(sqe, e, LJ_URING_CMD_REGISTER, 0);
+		prep_cmd(get_sqe(q), e, LJ_URING_CMD_REGISTER, 0);
 	}
 }
 
@@ -360,11 +371,21 @@ static void *queue_main(void *arg)
 	pthread_setname_np(pthread_self(), "lj-uring");
 	pin_to_cpu(q->qid);
 	rc = queue_setup(q);
-	if (rc < 0) {
+	if (rc < 0)
 		fprintf(stderr, "livejobfs: io_uring queue %d: %s; requests use /dev/fuse\n",
 			q->qid, strerror(-rc));
+	pthread_mutex_lock(&u->start_lock);
+	if (rc < 0)
+		u->nfailed++;
+	else
+		u->nready++;
+	pthread_cond_broadcast(&u->start_cond);
+	while (u->verdict == 0)
+		pthread_cond_wait(&u->start_cond, &u->start_lock);
+	rc = rc < 0 ? rc : u->verdict < 0 ? -ECANCELED : 0;
+	pthread_mutex_unlock(&u->start_lock);
+	if (rc < 0)
 		return NULL;
-	}
 	arm_wake(q);
 	add_entries(q, FIRST_ENTRIES);
 	for (;;) {
@@ -395,15 +416,18 @@ static void *queue_main(void *arg)
 			} else if (!registered) {
 				stop = true; /* the kernel takes no rings: /dev/fuse alone */
 			} else if (cqe->res == -EINTR || cqe->res == -EAGAIN) {
-				prep_commit(q, e);
+				prep_cmd(get_sqe(q), e, e->last_op,
+					 e->last_op == LJ_URING_CMD_REGISTER ? 0 : e->h->ent.commit_id);
+			} else {
+				q->dead++; /* the connection is going: it stays idle */
 			}
-			/* Anything else: the kernel said no (no io_uring for FUSE
-			 * here) or the connection is gone; the entry stays idle. */
 		}
 		io_uring_cq_advance(&q->ring, seen);
-		if (stop)
+		if (stop) {
+			io_uring_submit(&q->ring); /* the last commits handed over */
 			break;
-		if (registered && q->nents - atomic_load(&q->busy) < LOW_ENTRIES)
+		}
+		if (registered && q->nents - q->dead - atomic_load(&q->busy) < LOW_ENTRIES)
 			add_entries(q, MORE_ENTRIES);
 	}
 	return NULL;
@@ -425,9 +449,13 @@ static int queue_start(struct uring *u, struct queue *q)
 	return 0;
 }
 
-/* After the INIT reply went out: the kernel takes registrations now. */
-static void start_queues(struct uring *u)
+/* Before the INIT reply: makes every queue's ring and thread; true when
+ * all of them are ready (the kernel waits for all once io_uring is
+ * granted, so a missing one would hold every request back). */
+static bool prepare_queues(struct uring *u)
 {
+	int started = 0;
+
 	for (int i = 0; i < u->nq; i++) {
 		int rc = queue_start(u, &u->qs[i]);
 
@@ -436,7 +464,22 @@ static void start_queues(struct uring *u)
 				i, strerror(-rc));
 			break;
 		}
+		started++;
 	}
+	pthread_mutex_lock(&u->start_lock);
+	while (u->nready + u->nfailed < started)
+		pthread_cond_wait(&u->start_cond, &u->start_lock);
+	pthread_mutex_unlock(&u->start_lock);
+	return started == u->nq && u->nready == u->nq;
+}
+
+/* After the INIT reply went out (go) or instead of asking (give up). */
+static void decide(struct uring *u, bool go)
+{
+	pthread_mutex_lock(&u->start_lock);
+	u->verdict = go ? 1 : -1;
+	pthread_cond_broadcast(&u->start_cond);
+	pthread_mutex_unlock(&u->start_lock);
 }
 
 /* ---- libfuse's custom I/O ----------------------------------------------- */
@@ -447,29 +490,59 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 	ssize_t n = read(fd, buf, len);
 
 	if (n >= (ssize_t)sizeof(struct fuse_in_header) &&
-	    ((struct fuse_in_header *)buf)->opcode == FUSE_INIT)
+	    ((struct fuse_in_header *)buf)->opcode == FUSE_INIT) {
+		const struct fuse_init_in *in =
+			(const struct fuse_init_in *)((char *)buf + sizeof(struct fuse_in_header));
+
 		atomic_store(&u->init_unique, ((struct fuse_in_header *)buf)->unique);
+		atomic_store(&u->offered,
+			     n >= (ssize_t)(sizeof(struct fuse_in_header) + sizeof(*in)) &&
+			     (in->flags & FUSE_INIT_EXT) &&
+			     (in->flags2 & (uint32_t)(LJ_FUSE_OVER_IO_URING >> 32)));
+	}
 	return n;
 }
 
-/* The INIT reply asks for io_uring and sizes the payload buffers. */
-static void patch_init(struct uring *u, struct iovec *iov, int count)
+/* The INIT reply libfuse made, if it can carry the request for io_uring. */
+static struct fuse_init_out *init_reply(struct iovec *iov, int count)
 {
 	struct fuse_init_out *o;
-	size_t max;
 
 	if (count < 2 || iov[1].iov_len < offsetof(struct fuse_init_out, unused))
-		return;
+		return NULL;
 	o = iov[1].iov_base;
-	if (!(o->flags & FUSE_INIT_EXT))
-		return; /* a kernel without flags2 has no io_uring either */
-	o->flags2 |= (uint32_t)(LJ_FUSE_OVER_IO_URING >> 32);
-	max = o->max_write;
-	if ((size_t)o->max_pages * 4096 > max)
-		max = (size_t)o->max_pages * 4096;
+	return (o->flags & FUSE_INIT_EXT) ? o : NULL;
+}
+
+/* An entry's payload holds the largest request or reply the INIT allows. */
+static void size_payload(struct uring *u, const struct fuse_init_out *o)
+{
+	size_t max = o->max_write;
+
+	if ((size_t)o->max_pages * (size_t)u->page > max)
+		max = (size_t)o->max_pages * (size_t)u->page;
 	if (max < 8192)
 		max = 8192; /* FUSE_MIN_READ_BUFFER */
-	u->payload = (max + 4095) & ~(size_t)4095;
+	u->payload = (max + (size_t)u->page - 1) & ~((size_t)u->page - 1);
+}
+
+/* The INIT reply asks for io_uring only once every queue is ready. */
+static ssize_t reply_init(struct uring *u, int fd, struct iovec *iov, int count)
+{
+	struct fuse_init_out *o = u->want && atomic_load(&u->offered) ? init_reply(iov, count) : NULL;
+	bool go = false;
+	ssize_t n;
+
+	if (o) {
+		size_payload(u, o);
+		go = prepare_queues(u);
+		if (go)
+			o->flags2 |= (uint32_t)(LJ_FUSE_OVER_IO_URING >> 32);
+	}
+	n = writev(fd, iov, count);
+	if (o)
+		decide(u, go && n >= 0);
+	return n;
 }
 
 /* Copies iov[from..count) to e's payload (unless it is there already). */
@@ -505,21 +578,16 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 	struct uring *u = uring_of(userdata);
 	const struct fuse_out_header *out = iov[0].iov_base;
 	struct ent *e;
-	ssize_t n;
 
 	if (out->unique != 0 && atomic_load(&u->active) && (e = map_take(u, out->unique))) {
 		reply_ring(e, out, to_payload(u, e, iov, 1, count));
 		return (ssize_t)out->len;
 	}
-	if (out->unique != 0 && out->unique == atomic_load(&u->init_unique) && u->want)
-		patch_init(u, iov, count);
-	n = writev(fd, iov, count);
-	if (n >= 0 && out->unique != 0 && out->unique == atomic_load(&u->init_unique)) {
+	if (out->unique != 0 && out->unique == atomic_load(&u->init_unique)) {
 		atomic_store(&u->init_unique, 0);
-		if (u->want && u->payload)
-			start_queues(u);
+		return reply_init(u, fd, iov, count);
 	}
-	return n;
+	return writev(fd, iov, count);
 }
 
 /* Reads len bytes from a pipe. */
@@ -535,22 +603,6 @@ static int read_pipe(int fd, void *buf, size_t len)
 		got += (size_t)n;
 	}
 	return 0;
-}
-
-/* Empties what is left of a reply in libfuse's pipe, which it uses again. */
-static void drain_pipe(int fd, size_t len)
-{
-	char scratch[4096];
-
-	while (len > 0) {
-		ssize_t n = read(fd, scratch, len < sizeof(scratch) ? len : sizeof(scratch));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		len -= (size_t)n;
-	}
 }
 
 /* libfuse splices a reply's data into a pipe behind its header; a reply
@@ -573,14 +625,14 @@ static ssize_t io_splice_send(int fdin, off_t *offin, int fdout, off_t *offout, 
 	if (out.unique != 0 && (e = map_take(u, out.unique))) {
 		size_t body = len - sizeof(out);
 
-		if (body > u->payload) {
-			drain_pipe(fdin, body);
-			body = (size_t)-1;
-		} else if (read_pipe(fdin, e->room + ARG_ROOM, body) < 0) {
-			body = (size_t)-1;
+		if (body <= u->payload && read_pipe(fdin, e->room + ARG_ROOM, body) == 0) {
+			reply_ring(e, &out, body);
+			return (ssize_t)len;
 		}
-		reply_ring(e, &out, body);
-		return (ssize_t)len;
+		/* Failed with EIO; libfuse empties its pipe on the error. */
+		reply_ring(e, &out, (size_t)-1);
+		errno = EIO;
+		return -1;
 	}
 	/* A request that came over /dev/fuse: the header is out of the pipe
 	 * already, so the rest goes through memory. */
@@ -630,6 +682,11 @@ int uring_attach(struct fuse_session *se, bool want, struct uring **out)
 		u->qs[i].wake_fd = -1;
 	}
 	pthread_mutex_init(&u->map_lock, NULL);
+	pthread_mutex_init(&u->start_lock, NULL);
+	pthread_cond_init(&u->start_cond, NULL);
+	u->page = sysconf(_SC_PAGESIZE);
+	if (u->page < 4096)
+		u->page = 4096;
 	/* Set before the session's loop reads anything: the same fd, now read
 	 * and written through the functions above. */
 	rc = fuse_session_custom_io(se, &io, u->fd);
@@ -659,7 +716,7 @@ void *uring_reply_space(struct uring *u, size_t *cap)
 	return q->serving->room + ARG_ROOM;
 }
 
-void uring_detach(struct uring *u)
+void uring_stop(struct uring *u)
 {
 	if (!u)
 		return;
@@ -668,28 +725,42 @@ void uring_detach(struct uring *u)
 		struct queue *q = &u->qs[i];
 		uint64_t one = 1;
 
-		if (q->started) {
-			pthread_mutex_lock(&q->commit_lock);
-			q->stop = true;
-			pthread_mutex_unlock(&q->commit_lock);
-			if (write(q->wake_fd, &one, sizeof(one)) < 0)
-				pthread_cancel(q->tid);
-			pthread_join(q->tid, NULL);
-		}
+		if (!q->started)
+			continue;
+		pthread_mutex_lock(&q->commit_lock);
+		q->stop = true;
+		pthread_mutex_unlock(&q->commit_lock);
+		if (write(q->wake_fd, &one, sizeof(one)) < 0)
+			perror("livejobfs: io_uring queue stop");
+		pthread_join(q->tid, NULL);
+		q->started = false;
+	}
+}
+
+void uring_free(struct uring *u)
+{
+	if (!u)
+		return;
+	uring_stop(u);
+	for (int i = 0; i < u->nq; i++) {
+		struct queue *q = &u->qs[i];
+
 		if (q->ring_ok)
 			io_uring_queue_exit(&q->ring);
-		if (q->wake_fd >= 0)
+		if (q->wake_fd >= 0) {
 			close(q->wake_fd);
+			pthread_mutex_destroy(&q->commit_lock);
+		}
 		for (int k = 0; k < q->nents; k++) {
 			munmap(q->ents[k]->room, ARG_ROOM + u->payload);
 			free(q->ents[k]->h);
 			free(q->ents[k]);
 		}
 		free(q->ents);
-		if (q->wake_fd >= 0)
-			pthread_mutex_destroy(&q->commit_lock);
 	}
 	pthread_mutex_destroy(&u->map_lock);
+	pthread_mutex_destroy(&u->start_lock);
+	pthread_cond_destroy(&u->start_cond);
 	free(u->qs);
 	free(u);
 }

@@ -36,7 +36,11 @@ bool uring_active(const struct uring *u);
  * can be put so that they are not copied again, and how many fit; NULL
  * otherwise (not over a ring, another thread, not a READ). */
 void *uring_reply_space(struct uring *u, size_t *cap);
-/* Stops the queue threads (after the session loop ended) and frees. */
-void uring_detach(struct uring *u);
+/* Stops the queue threads once the session loop has ended: replies made
+ * after it go to /dev/fuse (the connection is gone by then). */
+void uring_stop(struct uring *u);
+/* Frees it all (stopping first), once nothing can reply any more: after the
+ * engine is gone. */
+void uring_free(struct uring *u);
 
 #endif
