@@ -476,6 +476,14 @@ int job_input_open(struct job *j, const char *tag, bool create, struct job_input
 	struct job_input *in;
 	int rc = 0;
 
+	if (!tag) {
+		/* An input the tree showed and no longer lists (its job, new
+		 * then, was cancelled): over, as any input of an ended job. */
+		pthread_mutex_lock(&j->lock);
+		rc = job_state_final(j->state) ? -EPIPE : -ENOENT;
+		pthread_mutex_unlock(&j->lock);
+		return rc;
+	}
 	if (!name_ok(tag))
 		return -EINVAL;
 	pthread_mutex_lock(&j->lock);
@@ -1711,6 +1719,7 @@ static void load_damaged(struct job *j, const char *prefix, const char *why, cha
 	free(*text);
 	*text = NULL;
 }
+
 /* A pass node's output is a view that shows its whole source from the
  * store file: of a job the daemon stopped while it ran, it shows what
  * status.json last recorded, as an ordinary stream would (a restart links

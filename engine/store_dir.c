@@ -413,11 +413,11 @@ static int dir_job_list(struct store *s, int (*cb)(void *, const char *), void *
 	return dir_list(s, "jobs", cb, arg);
 }
 
-/* Each put writes its own temporary file next to the target (hidden, and
- * short whatever the target's name), so that two puts of the same file at
- * once never write into one temporary: the last rename wins, whole. */
-/* Writes the file at path p atomically (a temporary of its own, written,
- * synced, renamed over p); its directory is not synced. 0 or -errno. */
+/* Writes the file at path p atomically: a temporary of its own next to it
+ * (hidden, and short whatever the target's name, so that two puts of the
+ * same file at once never write into one temporary: the last rename wins,
+ * whole), written, synced and renamed over p. Its directory is not synced.
+ * 0 or -errno. */
 static int put_file(struct store *s, const char *p, const void *data, size_t len)
 {
 	const char *slash = strrchr(p, '/');

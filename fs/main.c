@@ -114,7 +114,7 @@ int main(int argc, char *argv[])
 	struct options o = {0};
 	struct env_config cfg = {0};
 	struct fs fs = {0};
-	int ret = 1;
+	int ret = 1, rc;
 
 	if (fuse_parse_cmdline(&args, &cl) != 0)
 		return 1;
@@ -183,9 +183,10 @@ int main(int argc, char *argv[])
 		goto out_session;
 	if (fuse_session_mount(fs.se, cl.mountpoint) != 0)
 		goto out_signals;
-	if ((ret = uring_attach(fs.se, !o.uring || strcmp(o.uring, "on") == 0, &fs.uring)) < 0) {
-		fprintf(stderr, "livejobfs: %s\n", strerror(-ret));
-		ret = 1;
+	/* No threads yet: it only sets the session's I/O up (see uring.h). */
+	rc = uring_attach(fs.se, !o.uring || strcmp(o.uring, "on") == 0, &fs.uring);
+	if (rc < 0) {
+		fprintf(stderr, "livejobfs: %s\n", strerror(-rc));
 		goto out_unmount;
 	}
 	if (fuse_daemonize(cl.foreground) != 0)

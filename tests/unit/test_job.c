@@ -902,6 +902,28 @@ static void test_early_inputs(void **state)
  * writers held pointers into it; a writer of input/a that kept it open
  * while input/b..input/p were made (or while the spec added its declared
  * inputs) then wrote through freed memory (ASan: heap-use-after-free). */
+/* An open of input/x through an inode looked up while the job was new,
+ * after the job was cancelled new (the tree no longer lists x): EPIPE, as
+ * for any input of an ended job (t_21 saw EINVAL, from the missing name). */
+static void test_input_of_cancelled_new_job(void **state)
+{
+	struct fx *f = *state;
+	struct job *j = mkjob(f, "cn");
+	struct job_input *in;
+
+	assert_int_equal(job_input_open(j, "x", true, &in), 0);
+	assert_int_equal(job_input_write(j, in, "a\n", 2), 0);
+	assert_int_equal(job_input_close(j, in), 0);
+	assert_string_equal(job_input_name(j, 0), "x");
+	assert_int_equal(job_ctl(j, "cancel", 6), 0);
+	assert_true(wait_stopped(j));
+	assert_int_equal(state_of(j), JOB_CANCELLED);
+	assert_null(job_input_name(j, 0));
+	assert_int_equal(job_input_open(j, job_input_name(j, 0), false, &in), -EPIPE);
+	assert_int_equal(job_input_open(j, "x", false, &in), -EPIPE);
+	job_put(j);
+}
+
 static void test_early_inputs_table_grows(void **state)
 {
 	struct fx *f = *state;
@@ -1903,6 +1925,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_after_success, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_inputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_inputs_table_grows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_input_of_cancelled_new_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_undeclared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_commands, setup, teardown),
