@@ -297,6 +297,19 @@ static void add_entries(struct queue *q, int n)
 	}
 }
 
+/* Fills e's reply header (len (size_t)-1: the request fails with EIO) and
+ * commits it. */
+static void reply_ring(struct ent *e, const struct fuse_out_header *out, size_t len)
+{
+	struct fuse_out_header *h = (struct fuse_out_header *)e->h->in_out;
+
+	h->unique = out->unique;
+	h->error = len == (size_t)-1 ? -EIO : out->error;
+	h->len = (uint32_t)(len == (size_t)-1 ? 0 : len);
+	e->h->ent.payload_sz = len == (size_t)-1 ? 0 : (uint32_t)len;
+	commit(e);
+}
+
 /* ---- a queue's thread --------------------------------------------------- */
 
 /* A request in e: laid out as read from /dev/fuse (header, arguments,
@@ -310,22 +323,16 @@ static void serve(struct queue *q, struct ent *e)
 	struct fuse_buf buf = {0};
 	char *start;
 
+	atomic_fetch_add(&q->busy, 1);
 	if (in->len < sizeof(*in) + payload || first > sizeof(e->h->op_in) ||
 	    payload > u->payload) {
-		struct fuse_out_header *out = (struct fuse_out_header *)e->h->in_out;
-
-		out->unique = in->unique;
-		out->error = -EIO;
-		e->h->ent.payload_sz = 0;
-		atomic_fetch_add(&q->busy, 1);
-		commit(e);
+		reply_ring(e, &(struct fuse_out_header){.unique = in->unique}, (size_t)-1);
 		return;
 	}
 	start = e->room + ARG_ROOM - first - sizeof(*in);
 	memcpy(start, in, sizeof(*in));
 	memcpy(start + sizeof(*in), e->h->op_in, first);
 	e->unique = in->unique;
-	atomic_fetch_add(&q->busy, 1);
 	map_put(u, e);
 	buf.mem = start;
 	buf.size = in->len;
@@ -560,17 +567,6 @@ static size_t to_payload(struct uring *u, struct ent *e, struct iovec *iov, int 
 		len += iov[i].iov_len;
 	}
 	return len;
-}
-
-static void reply_ring(struct ent *e, const struct fuse_out_header *out, size_t len)
-{
-	struct fuse_out_header *h = (struct fuse_out_header *)e->h->in_out;
-
-	h->unique = out->unique;
-	h->error = len == (size_t)-1 ? -EIO : out->error;
-	h->len = (uint32_t)(len == (size_t)-1 ? 0 : len);
-	e->h->ent.payload_sz = len == (size_t)-1 ? 0 : (uint32_t)len;
-	commit(e);
 }
 
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)

@@ -8,7 +8,7 @@
 #    kept), the job log says "input/TAG: write refused: ... max_job_bytes";
 #    a node output that would pass it fails the job ("output refused: ...
 #    max_job_bytes"), its readers get EIO. Bad values (abc, 10X, -5, 1.5M,
-#    empty, max_jobs=-1) make the daemon refuse to start: message on stderr,
+#    empty, max_jobs=-1, uring=maybe) make the daemon refuse to start: message on stderr,
 #    non-zero exit, nothing mounted;
 #  - a full store (a 4 MiB tmpfs): the writer of a too-big input gets ENOSPC,
 #    that job fails with a log line naming the store write failure, earlier
@@ -143,7 +143,7 @@ lj_umount
 
 echo "== bad option values"
 for opt in max_job_bytes=abc max_job_bytes=10X max_job_bytes=-5 max_job_bytes=1.5M \
-	max_job_bytes= max_jobs=-1; do
+	max_job_bytes= max_jobs=-1 uring=maybe; do
 	timeout -k 2 10 "$LIVEJOBFS_BIN" -f -o "store=$STORE,$opt" "$MNT" </dev/null \
 		>"$T/bad.out" 2>"$T/bad.err"
 	rc=$?

@@ -6,7 +6,7 @@
 # reader blocked at a live end woken by a write from another process,
 # tail -f, 300 readers blocked at once (more than a queue's first entries),
 # a failed job's EIO, rm -r of a running job, 50 small jobs, and a clean
-# unmount. Needs root and a kernel built with
+# unmount; then -o uring=off keeps to /dev/fuse (no lj-uring thread). Needs root and a kernel built with
 # FUSE over io_uring (Linux 6.14+); without them there is nothing to test.
 . "$(dirname "$0")/lib.sh"
 
@@ -104,3 +104,12 @@ done
 
 lj_umount
 echo "unmounted, daemon exited $LJ_STATUS"
+
+# -o uring=off: /dev/fuse alone, the same answers
+lj_mount uring=off
+nq=$(grep -lx lj-uring /proc/"$LJ_PID"/task/*/comm 2>/dev/null | wc -l)
+assert_eq "$nq" 0 "lj-uring threads with -o uring=off"
+new_job off "$LJ_TMP/lines.json"
+echo "no ring" >"$MNT/off/input/x" || fail "write to off/input/x failed"
+assert_eq "$(timeout 10 cat "$MNT/off/output/y")" "no ring" "off/output/y"
+lj_umount
