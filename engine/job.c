@@ -1007,7 +1007,7 @@ char *job_spec_text(struct job *j, size_t *len)
 	stored = !j->spec_text && j->spec_file && job_shape_of(j);
 	pthread_mutex_unlock(&j->lock);
 	if (stored)
-		t = get_text(j, "spec.json", len);
+		t = job_store_text(j, "spec.json", &j->spec_text, &j->spec_len, len);
 	return t;
 }
 
@@ -1601,9 +1601,22 @@ static char *get_text(struct job *j, const char *file, size_t *len)
 	return data;
 }
 
-char *job_store_text(struct job *j, const char *file, size_t *len)
+/* A text a compact job keeps in the store, read without the job lock. rm -r
+ * may take the store away meanwhile, and mkdir may make a new job's under
+ * the same name: job_remove brings the text back into memory (*kept) before
+ * it marks the job removed, so from then on only that copy is this job's. */
+char *job_store_text(struct job *j, const char *file, char *const *kept, const size_t *kept_len,
+		     size_t *len)
 {
-	return get_text(j, file, len);
+	char *t = get_text(j, file, len);
+
+	pthread_mutex_lock(&j->lock);
+	if (j->removed) {
+		free(t);
+		t = *kept ? memdup0(*kept, *kept_len, len) : NULL;
+	}
+	pthread_mutex_unlock(&j->lock);
+	return t;
 }
 
 static int64_t json_time(json_t *v)

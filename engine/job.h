@@ -266,8 +266,10 @@ void job_quota_recount(struct job *j);
 /* The spec of a job that has run, as it ran (spec and options from memory
  * or from the store). */
 int job_reparse(struct job *j, struct spec **sp, struct errs *errs);
-/* A store file of the job (malloc'd), or NULL. */
-char *job_store_text(struct job *j, const char *file, size_t *len);
+/* A store file of a compact job (malloc'd), or NULL; once the job is
+ * removed, the copy *kept (under the job lock) that job_remove restored. */
+char *job_store_text(struct job *j, const char *file, char *const *kept, const size_t *kept_len,
+		     size_t *len);
 /* Size of a stream's store file (0 when missing). */
 uint64_t job_stream_file_size(struct job *j, const char *kind, const char *name, int port);
 void job_set_idle(struct job *j, bool on);

@@ -517,7 +517,7 @@ void job_compact(struct job *j)
 {
 	struct job_parts p;
 	char *texts[3];
-	bool go;
+	bool go, rest;
 
 	/* compact_queued stays set meanwhile: the pins this takes don't queue it again. */
 	pthread_mutex_lock(&j->lock);
@@ -527,8 +527,13 @@ void job_compact(struct job *j)
 		remember_sizes(j); /* so that stat never rebuilds it */
 	pthread_mutex_lock(&j->lock);
 	j->compact_queued = false;
-	if (!go || !at_rest(j)) {
+	rest = at_rest(j);
+	if (!go || !rest) {
 		pthread_mutex_unlock(&j->lock);
+		/* Pinned at the first look and unpinned since: that unpin found
+		 * the job queued and left it to this call, so queue it anew. */
+		if (rest)
+			job_rest_check(j);
 		return;
 	}
 	for (int k = 0; k < j->nstreams && k < job_shape_of(j)->nstreams; k++)

@@ -86,7 +86,8 @@ char *job_status_json(struct job *j, size_t *len)
 		bool stored = !j->final_status;
 
 		pthread_mutex_unlock(&j->lock);
-		return stored ? job_store_text(j, "status.json", len) : t;
+		return stored ? job_store_text(j, "status.json", &j->final_status,
+					       &j->final_status_len, len) : t;
 	}
 	o = json_object();
 	json_object_set_new(o, "job", json_string(j->name));

@@ -162,6 +162,20 @@ static char *make_text(struct fs *fs, struct fh *fh, size_t *len)
 	}
 }
 
+/* Why a snapshot has no text. An empty spec.json or options.json is one
+ * nobody wrote; status, graph.dot, .env and the operator pages always say
+ * something, so a file that can't be made fails its open (a status.json
+ * the store can't give back, memory) instead of reading as empty, which
+ * `jq` would take for a broken status. */
+static int missing_text(enum ino_kind kind)
+{
+	switch (kind) {
+	case K_SPEC: case K_OPTIONS: return 0;
+	case K_REG_SPEC: return -ENOENT; /* unregistered since the lookup */
+	default: return -EIO;
+	}
+}
+
 /* ---- open -------------------------------------------------------------------------- */
 
 static int open_for_write(struct fs *fs, struct fh *fh, int flags)
@@ -245,6 +259,8 @@ static int open_ref(struct fs *fs, struct node_ref *r, int flags, struct fh **ou
 				fh->text = make_text(fs, fh, &fh->text_len);
 				if (!fh->text)
 					fh->text_len = 0;
+				if (!fh->text)
+					rc = missing_text(fh->kind);
 			}
 		}
 	}

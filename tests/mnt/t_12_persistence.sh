@@ -4,7 +4,8 @@
 # the bytes of each job's ls -A, status, log, wait, spec.json,
 # options.json, and outputs, with cat's exit status), the daemon exits 0 on
 # fusermount3 -u, and a second mount of the same store shows the same
-# bytes. The new job can then still be started.
+# bytes. The new job can then still be started. A finished job's status
+# that the store lost fails to open (EIO), never reads as empty.
 . "$(dirname "$0")/lib.sh"
 
 T=$LJ_TMP
@@ -123,5 +124,15 @@ run_ok cp "$T/words" "$MNT/fresh/input/x"
 wait_state fresh succeeded
 slurp "$MNT/fresh/output/y" "$T/fresh.out"
 assert_file_eq "$T/fresh.out" "$T/words" "fresh/output/y after the remount"
+
+# A finished job loaded from the store serves its status from there: if the
+# store loses it, reading status fails (EIO) rather than reading empty.
+cp "$STORE/jobs/ok/status.json" "$T/ok.status.json"
+rm "$STORE/jobs/ok/status.json"
+expect_errno "Input/output error" cat "$MNT/ok/status"
+cp "$T/ok.status.json" "$STORE/jobs/ok/status.json"
+slurp "$MNT/ok/status" "$T/ok.status.again"
+assert_file_eq "$T/ok.status.again" "$T/before/ok.status" "ok/status with its status.json back"
+echo "a status the store lost fails with EIO"
 
 lj_umount

@@ -377,6 +377,69 @@ static void test_remove_compact(void **state)
 	job_put(j);
 }
 
+/* rm -r, then mkdir of a new job of the same name, between a reader's look
+ * at a compact job and its read of the store: the reader must still get
+ * the removed job's own text, not nothing and not the new job's. */
+static struct {
+	const struct store_ops *real;
+	struct store_ops ops;
+	struct job *victim;
+	const char *file;
+} race;
+
+static int get_after_remove(struct store *s, const char *job, const char *file, char **data,
+			    size_t *len)
+{
+	struct job *j = race.victim;
+
+	if (j && strcmp(file, race.file) == 0 && strcmp(job, j->name) == 0) {
+		race.victim = NULL;
+		s->ops = race.real; /* job_remove reads through the real store */
+		job_remove(j);
+		assert_int_equal(s->ops->job_create(s, job), 0);
+		assert_int_equal(s->ops->put(s, job, file, "{\"other\": 1}", 12), 0);
+		s->ops = &race.ops;
+	}
+	return race.real->get(s, job, file, data, len);
+}
+
+static char *read_while_removed(struct h_ctx *c, const char *name, const char *file)
+{
+	struct store *st = c->env->store;
+	struct job *j = start(c, name, UPPER, NULL);
+	size_t len;
+	char *t;
+
+	end_input(j, "z\n");
+	assert_true(wait_compact(j));
+	job_get(j);
+	race.real = st->ops;
+	race.ops = *st->ops;
+	race.ops.get = get_after_remove;
+	race.victim = j;
+	race.file = file;
+	st->ops = &race.ops;
+	t = strcmp(file, "status.json") == 0 ? job_status_json(j, &len) : job_spec_text(j, &len);
+	st->ops = race.real;
+	assert_null(race.victim); /* the race did happen */
+	assert_non_null(t);
+	assert_int_equal(strlen(t), len);
+	assert_null(strstr(t, "other"));
+	job_put(j);
+	return t;
+}
+
+static void test_read_while_removed(void **state)
+{
+	char *t = read_while_removed(*state, "rr1", "status.json");
+
+	h_assert_contains(t, "\"state\": \"succeeded\"");
+	free(t);
+	t = read_while_removed(*state, "rr2", "spec.json");
+	h_assert_contains(t, "upper");
+	free(t);
+}
+
 /* ---- many threads at once ---- */
 
 struct hammer {
@@ -501,6 +564,44 @@ static void *churn_main(void *arg)
 	return NULL;
 }
 
+/* Pins and unpins while the reaper compacts: whatever the interleaving,
+ * the job comes to rest once the last pin goes (an unpin that found it
+ * queued must not be lost when the queued compaction finds it pinned). */
+static void *pinner_main(void *arg)
+{
+	struct hammer *h = arg;
+
+	while (!atomic_load(&h->stop)) {
+		if (job_pin(h->j) == 0) {
+			job_unpin(h->j);
+			atomic_fetch_add(&h->reads, 1);
+		}
+	}
+	return NULL;
+}
+
+static void test_rest_after_pins(void **state)
+{
+	struct h_ctx *c = *state;
+	struct job *j = start(c, "pins", UPPER, NULL);
+	struct hammer h = {.j = j};
+	pthread_t t[2];
+
+	end_input(j, "a\n");
+	assert_true(wait_compact(j));
+	for (int round = 0; round < 20; round++) {
+		atomic_store(&h.stop, 0);
+		for (int i = 0; i < 2; i++)
+			pthread_create(&t[i], NULL, pinner_main, &h);
+		h_sleep_ms(10);
+		atomic_store(&h.stop, 1);
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		if (!wait_compact(j))
+			fail_msg("round %d: not at rest after %d pins", round, atomic_load(&h.reads));
+	}
+}
+
 /* Restarts racing with readers and with compaction: the job ends
  * succeeded with the output of its stored input. */
 static void test_concurrent_restart(void **state)
@@ -597,9 +698,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rebuild_damaged, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_kept, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_remove_compact, h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(test_read_while_removed, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_pins, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_remove, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_restart, h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(test_rest_after_pins, h_setup, h_teardown),
 	};
 
 	h_test_filter();
