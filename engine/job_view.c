@@ -40,7 +40,7 @@ static const char *node_state(const struct node *n)
 	case NODE_PHASE_DONE:
 		return n->stopping ? "stopped" : "finished";
 	default:
-		return n->stopping && !n->why ? "stopped" : "failed";
+		return n->stopping && !atomic_load(&n->why) ? "stopped" : "failed";
 	}
 }
 
@@ -49,6 +49,7 @@ static json_t *node_json(struct job *j, int i)
 	struct node *n = &j->nodes[i];
 	json_t *o = json_object();
 	uint64_t rin = 0, bin = 0, rout = 0, bout = 0;
+	const char *why = atomic_load(&n->why);
 
 	for (int k = 0; n->in && k < n->nin; k++) {
 		rin += n->in[k].records;
@@ -64,7 +65,7 @@ static json_t *node_json(struct job *j, int i)
 	json_object_set_new(o, "bytes_in", json_integer((json_int_t)bin));
 	json_object_set_new(o, "records_out", json_integer((json_int_t)rout));
 	json_object_set_new(o, "bytes_out", json_integer((json_int_t)bout));
-	json_object_set_new(o, "error", n->why ? json_string(n->why) : json_null());
+	json_object_set_new(o, "error", why ? json_string(why) : json_null());
 	return o;
 }
 

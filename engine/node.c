@@ -323,18 +323,19 @@ void node_warn(struct node *n, const char *fmt, ...)
 int node_fail(struct node *n, const char *fmt, ...)
 {
 	va_list ap;
-	char *why = NULL;
+	char *why = NULL, *none = NULL;
 
 	va_start(ap, fmt);
 	if (vasprintf(&why, fmt, ap) < 0)
 		why = NULL;
 	va_end(ap);
-	if (!n->why) {
-		n->why = why;
+	if (atomic_compare_exchange_strong(&n->why, &none, why))
 		why = NULL;
+	if (!n->stopping) {
+		const char *said = atomic_load(&n->why);
+
+		log_msg(n->job->log, LOG_ERROR, n->name, "%s", said ? said : "failed");
 	}
-	if (!n->stopping)
-		log_msg(n->job->log, LOG_ERROR, n->name, "%s", n->why ? n->why : "failed");
 	free(why);
 	return -EIO;
 }

@@ -67,7 +67,9 @@ struct node {
 	int64_t started_ms, ended_ms;
 	int rr;                        /* round-robin cursor over inputs */
 	bool op_started;               /* start() was called: stop() is due */
-	char *why;                     /* failure reason (node_fail) */
+	/* Failure reason (node_fail): set once, by the activation or a reactor
+	 * callback, while status reads it under the job lock only. */
+	_Atomic(char *) why;
 };
 
 enum { NODE_PHASE_WAITING, NODE_PHASE_RUNNING, NODE_PHASE_DONE, NODE_PHASE_FAILED };
