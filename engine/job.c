@@ -1327,7 +1327,7 @@ static char *text_copy(struct job *j, const char *file, char *const *mem, const 
 		t = memdup0(*mem, *mlen, len);
 	stored = !*mem && job_shape_of(j);
 	pthread_mutex_unlock(&j->lock);
-	return stored ? get_text(j, file, len) : t;
+	return stored ? job_store_text(j, file, mem, mlen, len) : t;
 }
 
 /* The spec of a job that has run, as it ran: a registered spec is taken as

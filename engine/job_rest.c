@@ -398,7 +398,7 @@ static int rebuild(struct job *j, struct job_parts *p)
 int job_pin(struct job *j)
 {
 	struct job_parts p;
-	bool lost = false;
+	bool built;
 	int rc;
 
 	pthread_mutex_lock(&j->lock);
@@ -412,29 +412,25 @@ int job_pin(struct job *j)
 	if (rc < 0)
 		return rc;
 	rc = rebuild(j, &p);
-	if (rc < 0) {
-		/* rm -r took the store away meanwhile: that is all it was. */
-		pthread_mutex_lock(&j->lock);
-		if (j->removed)
-			rc = -ENOENT;
-		pthread_mutex_unlock(&j->lock);
-		return rc;
-	}
+	built = rc == 0;
 	pthread_mutex_lock(&j->lock);
-	if (j->removed) {
+	if (!j->compact) {
+		/* Another thread put its graph in first: share it. job_remove's
+		 * own pin may be that thread, and this rebuild may have failed
+		 * on the store it took away; a removed job stays whole. */
+		j->pins++;
+		rc = 0;
+	} else if (j->removed) {
 		rc = -ENOENT;
-		lost = true;
-	} else if (j->compact) {
+	} else if (built) {
 		job_put_parts(j, &p);
 		job_quota_recount(j);
 		j->compact = false;
 		j->pins++;
-	} else {
-		lost = true; /* another thread put its graph in first: share it */
-		j->pins++;
+		built = false; /* the job's now */
 	}
 	pthread_mutex_unlock(&j->lock);
-	if (lost)
+	if (built)
 		job_parts_free(j, &p);
 	return rc;
 }

@@ -429,6 +429,37 @@ static char *read_while_removed(struct h_ctx *c, const char *name, const char *f
 	return t;
 }
 
+/* rm -r while a reader's pin rebuilds the graph: job_remove's own pin puts
+ * a graph in first, which the reader shares (the removed job stays whole,
+ * its output readable to whoever opened it). */
+static void test_pin_while_removed(void **state)
+{
+	struct h_ctx *c = *state;
+	struct store *st = c->env->store;
+	struct job *j = start(c, "rr3", UPPER, NULL);
+	struct stream *s;
+	size_t len;
+	char *t;
+
+	end_input(j, "z\n");
+	assert_true(wait_compact(j));
+	job_get(j);
+	race.real = st->ops;
+	race.ops = *st->ops;
+	race.ops.get = get_after_remove;
+	race.victim = j;
+	race.file = "resolved.json"; /* the rebuild's first read */
+	st->ops = &race.ops;
+	assert_int_equal(job_list_pin(j, JOB_OUTPUTS, 0, &s), 0);
+	st->ops = race.real;
+	assert_null(race.victim);
+	t = h_stream_read(s, &len);
+	assert_string_equal(t, "Z\n");
+	free(t);
+	job_unpin(j);
+	job_put(j);
+}
+
 static void test_read_while_removed(void **state)
 {
 	char *t = read_while_removed(*state, "rr1", "status.json");
@@ -699,6 +730,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kept, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_remove_compact, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_read_while_removed, h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(test_pin_while_removed, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_pins, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_remove, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_restart, h_setup, h_teardown),
