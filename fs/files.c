@@ -257,10 +257,10 @@ static int open_ref(struct fs *fs, struct node_ref *r, int flags, struct fh **ou
 		default:
 			if (!fh->writing) {
 				fh->text = make_text(fs, fh, &fh->text_len);
-				if (!fh->text)
+				if (!fh->text) {
 					fh->text_len = 0;
-				if (!fh->text)
 					rc = missing_text(fh->kind);
+				}
 			}
 		}
 	}
