@@ -403,12 +403,12 @@ static int get_after_remove(struct store *s, const char *job, const char *file, 
 	return race.real->get(s, job, file, data, len);
 }
 
-static char *read_while_removed(struct h_ctx *c, const char *name, const char *file)
+/* A finished job "name", at rest, referenced, with the race armed: the
+ * next store read of its `file` runs rm -r and mkdir first. */
+static struct job *compact_armed(struct h_ctx *c, const char *name, const char *file)
 {
 	struct store *st = c->env->store;
 	struct job *j = start(c, name, UPPER, NULL);
-	size_t len;
-	char *t;
 
 	end_input(j, "z\n");
 	assert_true(wait_compact(j));
@@ -419,9 +419,24 @@ static char *read_while_removed(struct h_ctx *c, const char *name, const char *f
 	race.victim = j;
 	race.file = file;
 	st->ops = &race.ops;
+	return j;
+}
+
+/* Disarms it, and checks that it went off. */
+static void race_done(struct h_ctx *c)
+{
+	c->env->store->ops = race.real;
+	assert_null(race.victim);
+}
+
+static char *read_while_removed(struct h_ctx *c, const char *name, const char *file)
+{
+	struct job *j = compact_armed(c, name, file);
+	size_t len;
+	char *t;
+
 	t = strcmp(file, "status.json") == 0 ? job_status_json(j, &len) : job_spec_text(j, &len);
-	st->ops = race.real;
-	assert_null(race.victim); /* the race did happen */
+	race_done(c);
 	assert_non_null(t);
 	assert_int_equal(strlen(t), len);
 	assert_null(strstr(t, "other"));
@@ -435,24 +450,13 @@ static char *read_while_removed(struct h_ctx *c, const char *name, const char *f
 static void test_pin_while_removed(void **state)
 {
 	struct h_ctx *c = *state;
-	struct store *st = c->env->store;
-	struct job *j = start(c, "rr3", UPPER, NULL);
+	struct job *j = compact_armed(c, "rr3", "resolved.json"); /* the rebuild's first read */
 	struct stream *s;
 	size_t len;
 	char *t;
 
-	end_input(j, "z\n");
-	assert_true(wait_compact(j));
-	job_get(j);
-	race.real = st->ops;
-	race.ops = *st->ops;
-	race.ops.get = get_after_remove;
-	race.victim = j;
-	race.file = "resolved.json"; /* the rebuild's first read */
-	st->ops = &race.ops;
 	assert_int_equal(job_list_pin(j, JOB_OUTPUTS, 0, &s), 0);
-	st->ops = race.real;
-	assert_null(race.victim);
+	race_done(c);
 	t = h_stream_read(s, &len);
 	assert_string_equal(t, "Z\n");
 	free(t);
