@@ -742,8 +742,10 @@ void lineop_select_free(struct lineop_select *s)
  * such a thing: (((){2,5}){4,}){3} or ((a|b*){100,200})+ compile for
  * minutes. Patterns are vetted before they reach it: at most
  * REGEX_MAX_DEPTH nested groups, no quantifier applied to a quantifier
- * (a++, a{2}{3}), nested bounded repetitions whose counts multiply to at
- * most REGEX_MAX_REPEAT (REGEX_MAX_EMPTY_REPEAT for what can match empty,
+ * (a++, a{2}{3}), nested repetitions whose copies multiply to at most
+ * REGEX_MAX_REPEAT (a{n,m} is m copies of a, a{n,} n + 1 and a+ two, so
+ * ((a|b)+|b)+... doubles with each level: 16 levels took 2 s, 31 hang;
+ * REGEX_MAX_EMPTY_REPEAT for what can match empty,
  * whose compiled form grows with the square of the count; 4 for such a
  * thing holding an anchor or word assertion, whose cost doubles with each
  * copy), and no repeated
@@ -817,24 +819,28 @@ const char *lineop_regex_vet(const char *pat)
 					hi = end[1] == '}' ? lo : strtoul(end + 1, &end, 10);
 				if (*end == ',')
 					end++;
-				count = hi > lo ? hi : lo;
+				/* X{n,} is n copies of X and X*: n + 1 */
+				count = hi > lo ? hi : end[-1] == ',' ? lo + 1 : lo;
 				may_skip = lo == 0;
 				p = strchr(p, '}') ? strchr(p, '}') + 1 : p + 1;
-				if (count > 1 && last * count > REGEX_MAX_REPEAT)
-					return "bounded repetitions nested too deeply or too large";
-				if (count > 1 && last_empty && last * count > REGEX_MAX_EMPTY_REPEAT)
-					return "a counted repetition of something that can match the "
-					       "empty string, more than 256 times: the POSIX engine "
-					       "would need gigabytes to compile it";
-				if (count > 1 && last_empty && last_zw && last * count > REGEX_MAX_ZW_REPEAT)
-					return "a counted repetition, more than 4 times, of something "
-					       "that can match the empty string and holds an anchor or "
-					       "word assertion, e.g. (\\b){12}: the POSIX engine "
-					       "would take minutes to compile it";
-				last *= count ? count : 1;
 			} else {
+				/* X+ is X X*: two copies, so nested ones double */
+				count = c == '+' ? 2 : 1;
 				p++;
 			}
+			if (count > 1 && last * count > REGEX_MAX_REPEAT)
+				return "repetitions nested too deeply or too large (a+ and a{n,} "
+				       "copy a, so each level multiplies the compiled size)";
+			if (count > 1 && last_empty && last * count > REGEX_MAX_EMPTY_REPEAT)
+				return "a counted repetition of something that can match the "
+				       "empty string, more than 256 times: the POSIX engine "
+				       "would need gigabytes to compile it";
+			if (count > 1 && last_empty && last_zw && last * count > REGEX_MAX_ZW_REPEAT)
+				return "a counted repetition, more than 4 times, of something "
+				       "that can match the empty string and holds an anchor or "
+				       "word assertion, e.g. (\\b){12}: the POSIX engine "
+				       "would take minutes to compile it";
+			last *= count ? count : 1;
 			if (last > lv[depth].mult)
 				lv[depth].mult = last;
 			/* The quantified atom replaces the plain one in the sequence. */
