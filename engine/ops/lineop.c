@@ -750,12 +750,17 @@ void lineop_select_free(struct lineop_select *s)
  * thing holding an anchor or word assertion, whose cost doubles with each
  * copy), and no repeated
  * group that can match empty around a counted repetition of something that
- * can. Returns NULL or the reason. */
+ * can, nor a repeated group that can match empty and holds an anchor, a
+ * repetition of such a thing and a group of more than
+ * REGEX_MAX_ZW_EMPTY_ALTS alternatives that can match empty:
+ * ((^(#|||...|^(.*))($.*))*)* with 43 empty ones took 16 s, growing with
+ * their cube. Returns NULL or the reason. */
 #define REGEX_MAX_LEN 8192
 #define REGEX_MAX_DEPTH 32
 #define REGEX_MAX_REPEAT 4096
 #define REGEX_MAX_EMPTY_REPEAT 256   /* (a?){3255} took 1.4 GB and 1.6 s */
 #define REGEX_MAX_ZW_REPEAT 4        /* ((\b)+){12}: minutes; (\b){40}: 1 GB */
+#define REGEX_MAX_ZW_EMPTY_ALTS 4
 
 static const char *bracket_end(const char *p)
 {
@@ -785,13 +790,17 @@ struct vet_level {
 	bool counted;      /* holds a counted repetition of something that can match empty */
 	bool seq_empty_before; /* seq_empty before the atom just read (for ? * {0,}) */
 	bool zw;           /* holds an anchor or a word assertion */
+	bool zw_rep;       /* holds a repetition of something that can match empty and does */
+	int empty_alts;    /* alternatives so far that can match empty */
+	int most_empty_alts; /* the most any group inside has, this one included */
 };
 
 const char *lineop_regex_vet(const char *pat)
 {
 	struct vet_level lv[REGEX_MAX_DEPTH + 2];
 	uint64_t last = 1;   /* product of the atom just read */
-	bool last_empty = false, last_counted = false, last_zw = false; /* ... and what it holds */
+	bool last_empty = false, last_counted = false, last_zw = false, last_zw_rep = false;
+	int last_empty_alts = 0;
 	int depth = 0;
 	bool quantified = false, atom = false;
 
@@ -811,6 +820,13 @@ const char *lineop_regex_vet(const char *pat)
 				return "a repeated group that can match the empty string holds a "
 				       "counted repetition of something that can, e.g. ((a?){2,5})*: "
 				       "the POSIX engine would take minutes to compile it";
+			if (last_empty && last_zw && last_zw_rep &&
+			    last_empty_alts > REGEX_MAX_ZW_EMPTY_ALTS)
+				return "a repetition of a group that can match the empty string, "
+				       "holds an anchor or word assertion and a repetition of such a "
+				       "thing, with more than 4 alternatives that can match empty, "
+				       "e.g. ((^(a?|b?|c?|d?|e?)$)*)*: the POSIX engine would take "
+				       "minutes to compile it";
 			if (c == '{') {
 				char *end;
 				unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
@@ -846,6 +862,8 @@ const char *lineop_regex_vet(const char *pat)
 			/* The quantified atom replaces the plain one in the sequence. */
 			if (counted && last_empty)
 				lv[depth].counted = true;
+			if (last_empty && last_zw)
+				lv[depth].zw_rep = true;
 			if (may_skip && !last_empty)
 				lv[depth].seq_empty = lv[depth].seq_empty_before;
 			quantified = true;
@@ -856,7 +874,7 @@ const char *lineop_regex_vet(const char *pat)
 			if (++depth > REGEX_MAX_DEPTH)
 				return "groups nested more than 32 deep";
 			lv[depth] = (struct vet_level){.mult = 1, .seq_empty = true};
-			atom = last_empty = last_counted = last_zw = false;
+			atom = last_empty = last_counted = last_zw = last_zw_rep = false;
 			p++;
 			continue;
 		}
@@ -867,7 +885,15 @@ const char *lineop_regex_vet(const char *pat)
 			last_empty = in->seq_empty || in->alt_empty;
 			last_counted = in->counted;
 			last_zw = in->zw;
+			last_zw_rep = in->zw_rep;
+			in->empty_alts += in->seq_empty;
+			if (in->empty_alts > in->most_empty_alts)
+				in->most_empty_alts = in->empty_alts;
+			last_empty_alts = in->most_empty_alts;
+			if (last_empty_alts > lv[depth].most_empty_alts)
+				lv[depth].most_empty_alts = last_empty_alts;
 			lv[depth].zw |= in->zw;
+			lv[depth].zw_rep |= in->zw_rep;
 			if (last > lv[depth].mult)
 				lv[depth].mult = last;
 			lv[depth].counted |= in->counted;
@@ -879,13 +905,14 @@ const char *lineop_regex_vet(const char *pat)
 		}
 		if (c == '|') {
 			lv[depth].alt_empty |= lv[depth].seq_empty;
+			lv[depth].empty_alts += lv[depth].seq_empty;
 			lv[depth].seq_empty = true;
-			atom = last_empty = last_counted = last_zw = false;
+			atom = last_empty = last_counted = last_zw = last_zw_rep = false;
 			last = 1;
 			p++;
 			continue;
 		}
-		last_counted = false;
+		last_counted = last_zw_rep = false;
 		/* Anchors and word assertions match empty; a back-reference may. */
 		last_zw = c == '^' || c == '$' || (c == '\\' && p[1] && strchr("<>bB`'", p[1]));
 		last_empty = last_zw || (c == '\\' && p[1] >= '1' && p[1] <= '9');
